@@ -1,0 +1,3 @@
+import { containerResources } from './containers.js';
+
+export const allResources = [...containerResources];

@@ -1,0 +1,123 @@
+/**
+ * Flags ⇄ env → Config. Every flag has a HOODY_* twin; a flag beats its twin; booleans accept
+ * 1|true|yes (and 0|false|no); lists are comma-separated.
+ */
+import { ConfigError } from './mcp/registry.js';
+
+export interface Config {
+  token?: string;
+  apiUrl: string;
+  realm?: string;
+  container?: string;
+  toolsets: string[];
+  tools?: string[];
+  excludeTools?: string[];
+  readOnly: boolean;
+  http: boolean;
+  port: number;
+  host: string;
+  allowedHosts: string[];
+  sim: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export const DEFAULT_TOOLSETS = ['containers', 'exec', 'files', 'browser', 'display', 'agent', 'services'];
+export const KNOWN_TOOLSETS = [...DEFAULT_TOOLSETS, 'sqlite', 'raw'];
+
+type Kind = 'string' | 'bool' | 'list' | 'port';
+interface Flag {
+  flag: string;
+  env?: string;
+  kind: Kind;
+  key: keyof Config;
+  help: string;
+}
+
+export const FLAGS: Flag[] = [
+  { flag: '--token', env: 'HOODY_TOKEN', kind: 'string', key: 'token', help: 'hdy_… auth token or login JWT' },
+  { flag: '--api-url', env: 'HOODY_API_URL', kind: 'string', key: 'apiUrl', help: 'control plane URL (default https://api.hoody.icu)' },
+  { flag: '--realm', env: 'HOODY_REALM', kind: 'string', key: 'realm', help: 'realm id: use https://{realm}.api.<domain>' },
+  { flag: '--container', env: 'HOODY_CONTAINER', kind: 'string', key: 'container', help: 'default container (id or name) for every tool' },
+  { flag: '--toolsets', env: 'HOODY_TOOLSETS', kind: 'list', key: 'toolsets', help: `toolsets to offer (default ${DEFAULT_TOOLSETS.join(',')}; "all" adds sqlite, raw)` },
+  { flag: '--tools', env: 'HOODY_TOOLS', kind: 'list', key: 'tools', help: 'offer only these tools' },
+  { flag: '--exclude-tools', env: 'HOODY_EXCLUDE_TOOLS', kind: 'list', key: 'excludeTools', help: 'never offer these tools' },
+  { flag: '--read-only', env: 'HOODY_READ_ONLY', kind: 'bool', key: 'readOnly', help: 'offer only tools that change nothing' },
+  { flag: '--http', env: 'HOODY_MCP_HTTP', kind: 'bool', key: 'http', help: 'serve streamable HTTP at /mcp instead of stdio' },
+  { flag: '--port', env: 'HOODY_MCP_PORT', kind: 'port', key: 'port', help: 'HTTP port (default 8765)' },
+  { flag: '--host', env: 'HOODY_MCP_HOST', kind: 'string', key: 'host', help: 'HTTP bind address (default 127.0.0.1)' },
+  { flag: '--allowed-hosts', env: 'HOODY_MCP_ALLOWED_HOSTS', kind: 'list', key: 'allowedHosts', help: 'extra Host names the HTTP server answers (e.g. mcp.example.com)' },
+  { flag: '--sim', env: 'HOODY_SIM', kind: 'bool', key: 'sim', help: 'start the embedded Hoody simulator and use it' },
+  { flag: '--help', kind: 'bool', key: 'help', help: 'show this help' },
+  { flag: '--version', kind: 'bool', key: 'version', help: 'print the version' },
+];
+
+function parseBool(v: string, where: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off|)$/i.test(v)) return false;
+  throw new ConfigError(`${where}: "${v}" is not a boolean (use 1|true|yes or 0|false|no)`);
+}
+
+function convert(f: Flag, raw: string, where: string): unknown {
+  switch (f.kind) {
+    case 'bool':
+      return parseBool(raw, where);
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'port': {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${where}: "${raw}" is not a port`);
+      return n;
+    }
+    default:
+      if (!raw.trim()) throw new ConfigError(`${where} needs a value`);
+      return raw.trim();
+  }
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const values: Partial<Record<keyof Config, unknown>> = {};
+  for (const f of FLAGS) {
+    const v = f.env ? env[f.env] : undefined;
+    if (v !== undefined && v !== '') values[f.key] = convert(f, v, f.env!);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const f = FLAGS.find((x) => x.flag === name);
+    if (!f) throw new ConfigError(`unknown argument "${arg}" (see --help)`);
+    if (f.kind === 'bool') {
+      values[f.key] = inline === undefined ? true : parseBool(inline, f.flag);
+      continue;
+    }
+    const raw = inline ?? argv[++i];
+    if (raw === undefined) throw new ConfigError(`${f.flag} needs a value`);
+    values[f.key] = convert(f, raw, f.flag);
+  }
+  const cfg: Config = {
+    apiUrl: 'https://api.hoody.icu',
+    toolsets: DEFAULT_TOOLSETS,
+    readOnly: false,
+    http: false,
+    port: 8765,
+    host: '127.0.0.1',
+    allowedHosts: [],
+    sim: false,
+    help: false,
+    version: false,
+    ...(values as Partial<Config>),
+  };
+  try {
+    const u = new URL(cfg.apiUrl);
+    if (!/^https?:$/.test(u.protocol)) throw new Error();
+  } catch {
+    throw new ConfigError(`--api-url "${cfg.apiUrl}" is not an http(s) URL`);
+  }
+  if (cfg.realm && !/^[0-9a-f]{24}$/.test(cfg.realm)) throw new ConfigError(`--realm "${cfg.realm}" is not a 24-character hex realm id`);
+  return cfg;
+}
+
+export function usage(): string {
+  const rows = FLAGS.map((f) => `  ${f.flag.padEnd(16)} ${(f.env ?? '').padEnd(24)} ${f.help}`);
+  return `hoody-mcp — MCP server for Hoody cloud containers\n\nUsage: hoody-mcp [flags]     (stdio; --http for streamable HTTP)\n\n  flag             env\n${rows.join('\n')}\n`;
+}

@@ -1,0 +1,182 @@
+/**
+ * Hoody: one principal's view of the platform — control plane, kit clients, jobs — behind one
+ * object. Instances are cached per credential so caches (kit URLs, finished jobs) survive across
+ * the per-request servers of the HTTP transport, and two credentials never share anything.
+ */
+import { createHash } from 'node:crypto';
+import { ControlPlane, isId, type Container, type LifecycleOp } from './control.js';
+import { HoodyError } from './errors.js';
+import { request, sleep } from './http.js';
+import { Jobs } from './jobs.js';
+import { FilesKit } from './kits/files.js';
+import { TerminalKit } from './kits/terminal.js';
+import { KitResolver, Kits } from './kits.js';
+
+export interface HoodyConfig {
+  apiUrl: string;
+  realm?: string;
+  /** Used when a tool's `container` argument is omitted. */
+  defaultContainer?: string;
+}
+
+export class Hoody {
+  readonly control: ControlPlane;
+  readonly resolver: KitResolver;
+  readonly kits: Kits;
+  readonly terminal: TerminalKit;
+  readonly files: FilesKit;
+  readonly jobs: Jobs;
+  readonly config: HoodyConfig;
+  readonly #names = new Map<string, { id: string; at: number }>();
+  /** What each file looked like when it was last read or written here: file_edit refuses stale edits. */
+  readonly fileMarks = new Marks<{ mtimeMs?: number; size: number }>(2000);
+
+  constructor(config: HoodyConfig, token: string) {
+    this.config = config;
+    this.control = new ControlPlane({ apiUrl: config.apiUrl, token, realm: config.realm });
+    this.resolver = new KitResolver(this.control, this.control.base.href);
+    this.kits = new Kits(this.resolver, this.control);
+    this.terminal = new TerminalKit(this.kits);
+    this.files = new FilesKit(this.kits);
+    this.jobs = new Jobs(this.terminal);
+  }
+
+  /** The container id for an id-or-name reference (or the configured default). */
+  async containerId(ref: string | undefined, signal?: AbortSignal): Promise<string> {
+    const r = (ref ?? this.config.defaultContainer ?? '').trim();
+    if (!r) {
+      throw new HoodyError({
+        kind: 'bad_request',
+        source: 'config',
+        message: 'no container given',
+        hint: 'pass `container` (an id or name from container_list), or start the server with --container',
+      });
+    }
+    if (isId(r)) return r;
+    const hit = this.#names.get(r);
+    if (hit && Date.now() - hit.at < 60_000) return hit.id;
+    const all = await this.control.listContainers({ signal });
+    const matches = all.filter((c) => c.name === r);
+    if (matches.length === 1) {
+      this.#names.set(r, { id: matches[0]!.id, at: Date.now() });
+      for (const c of matches) this.resolver.remember(c);
+      return matches[0]!.id;
+    }
+    if (matches.length > 1) {
+      throw new HoodyError({
+        kind: 'conflict',
+        source: 'api',
+        message: `${matches.length} containers are named "${r}" (${matches.map((c) => `${c.id} in ${c.project_alias ?? c.project_id}`).join(', ')})`,
+        hint: 'pass the container id instead',
+      });
+    }
+    throw new HoodyError({ kind: 'not_found', source: 'api', message: `no container named or with id "${r}"`, hint: 'call container_list to see the containers' });
+  }
+
+  async container(ref: string | undefined, signal?: AbortSignal): Promise<Container> {
+    const id = await this.containerId(ref, signal);
+    const c = await this.control.getContainer(id, signal);
+    this.resolver.remember(c);
+    return c;
+  }
+
+  forgetName(name: string) {
+    this.#names.delete(name);
+  }
+
+  /**
+   * Wait until a container is `running` and its kits answer: `running` is necessary but not
+   * sufficient, the proxy 502s for a while after [S:424]. Returns the container and whether it
+   * became ready before `deadline`.
+   */
+  async waitReady(
+    id: string,
+    opts: { deadline: number; signal?: AbortSignal; onTick?: (c: Container) => void | Promise<void> },
+  ): Promise<{ container: Container; ready: boolean }> {
+    const c = await this.control.waitForStatus(id, ['running'], opts);
+    this.resolver.remember(c);
+    if (c.status !== 'running') return { container: c, ready: false };
+    const url = new URL('/api/v1/files/health', this.resolver.urlFor(c, 'files'));
+    for (let i = 0; ; i++) {
+      const res = await request({ method: 'GET', url, source: 'files', signal: opts.signal, timeoutMs: 5_000, retry: { attempts: 1 } }).catch(
+        () => undefined,
+      );
+      await res?.body.dump().catch(() => undefined);
+      if (res && res.status < 500) return { container: c, ready: true };
+      if (Date.now() >= opts.deadline) return { container: c, ready: false };
+      await opts.onTick?.({ ...c, status: 'running (kits starting)' });
+      await sleep(Math.min(250 * 2 ** Math.min(i, 3), Math.max(0, opts.deadline - Date.now())), opts.signal);
+    }
+  }
+
+  /** Run a lifecycle action and wait (until `deadline`) for the state it leads to. */
+  async act(
+    id: string,
+    op: LifecycleOp,
+    opts: { deadline: number; signal?: AbortSignal; onTick?: (c: Container) => void | Promise<void> },
+  ): Promise<{ container: Container; reached: boolean; already: boolean }> {
+    const target = TARGET[op];
+    const r = await this.control.lifecycle(id, op, opts.signal);
+    this.resolver.invalidate(id);
+    const already = !!r.conflict && r.status === target;
+    if (r.conflict && !already) {
+      throw new HoodyError({
+        kind: 'conflict',
+        source: 'api',
+        message: r.message ?? `cannot ${op} a container that is ${r.status}`,
+        hint: r.status === 'stopped' ? 'start it first' : r.status === 'paused' ? 'resume it first' : undefined,
+      });
+    }
+    if (target === 'running') {
+      const { container, ready } = await this.waitReady(id, opts);
+      return { container, reached: ready, already };
+    }
+    const c = await this.control.waitForStatus(id, [target], opts);
+    return { container: c, reached: c.status === target, already };
+  }
+}
+
+const TARGET: Record<LifecycleOp, string> = {
+  start: 'running',
+  restart: 'running',
+  resume: 'running',
+  stop: 'stopped',
+  'force-stop': 'stopped',
+  pause: 'paused',
+};
+
+/** A bounded map: the oldest entry goes first. */
+export class Marks<V> {
+  readonly #m = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string): V | undefined {
+    return this.#m.get(key);
+  }
+  set(key: string, v: V): void {
+    this.#m.delete(key);
+    this.#m.set(key, v);
+    if (this.#m.size > this.max) this.#m.delete(this.#m.keys().next().value!);
+  }
+  delete(key: string): void {
+    this.#m.delete(key);
+  }
+}
+
+const principals = new Map<string, { hoody: Hoody; at: number }>();
+const MAX_PRINCIPALS = 256;
+
+/** The Hoody view of one credential, reused while it is in use. */
+export function hoodyFor(config: HoodyConfig, token: string): Hoody {
+  const key = createHash('sha256').update(`${config.apiUrl}\0${config.realm ?? ''}\0${config.defaultContainer ?? ''}\0${token}`).digest('hex');
+  const hit = principals.get(key);
+  if (hit) {
+    hit.at = Date.now();
+    principals.delete(key);
+    principals.set(key, hit);
+    return hit.hoody;
+  }
+  const hoody = new Hoody(config, token);
+  principals.set(key, { hoody, at: Date.now() });
+  while (principals.size > MAX_PRINCIPALS) principals.delete(principals.keys().next().value!);
+  return hoody;
+}

@@ -1,0 +1,222 @@
+/**
+ * The thin HTTP core: one keep-alive undici dispatcher, request(), retries, timeouts, abort.
+ * Knows Hoody's wire habits (error bodies, Retry-After, the proxy's 502 window); knows nothing of MCP.
+ */
+import dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { Readable } from 'node:stream';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { HoodyError, normalizeError, toHoodyError } from './errors.js';
+
+/**
+ * RFC 6761: every name under `.localhost` is loopback. The system resolver here does not do it,
+ * so the dispatcher does: a simulator on 127.0.0.1 is reached with only HOODY_API_URL.
+ */
+export const localhostLookup: LookupFunction = (hostname, options, callback) => {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) {
+    const family = typeof options === 'object' && options?.family === 6 ? 6 : 4;
+    const address = family === 6 ? '::1' : '127.0.0.1';
+    if (typeof options === 'object' && options?.all) {
+      (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
+    } else {
+      callback(null, address, family);
+    }
+    return;
+  }
+  dns.lookup(hostname, options, callback);
+};
+
+let sharedDispatcher: Agent | undefined;
+export function dispatcher(): Agent {
+  sharedDispatcher ??= new Agent({
+    connect: { lookup: localhostLookup },
+    keepAliveTimeout: 30_000,
+    connections: 64,
+  });
+  return sharedDispatcher;
+}
+
+export type Body = string | Buffer | Uint8Array | Readable | undefined;
+
+export interface RequestOptions {
+  method: string;
+  url: URL;
+  /** Name of the surface for errors and logs ('api', 'files', …); never the URL (kit URLs are secrets). */
+  source: string;
+  headers?: Record<string, string>;
+  /** JSON bodies are serialised; a Readable streams (and is then never retried). */
+  body?: unknown;
+  json?: boolean;
+  /**
+   * Whether the request may be re-sent after a failure that might have reached the server
+   * (502/503/504, connection reset). Defaults to true for GET/HEAD/PUT/DELETE/OPTIONS.
+   * Rejections that prove no work began (429, connection refused) are retried regardless.
+   */
+  idempotent?: boolean;
+  /** For non-idempotent requests: called after an ambiguous failure; true = safe to re-send. */
+  verifyNotStarted?: () => Promise<boolean>;
+  signal?: AbortSignal;
+  /** Per attempt, until the response headers arrive. */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface RetryPolicy {
+  attempts: number; // total tries
+  baseMs: number;
+  maxMs: number;
+  /** A Retry-After longer than this is not waited out: the 429 is returned to the caller. */
+  maxRetryAfterS: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 250, maxMs: 4_000, maxRetryAfterS: 30 };
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const RETRY_STATUS = new Set([502, 503, 504]);
+const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function backoff(policy: RetryPolicy, attempt: number): number {
+  const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** attempt);
+  return exp / 2 + Math.random() * (exp / 2); // jittered, never below half
+}
+
+export function parseRetryAfter(v: string | string[] | undefined): number | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (!s) return undefined;
+  const n = Number(s);
+  if (Number.isFinite(n) && n >= 0) return n;
+  const d = Date.parse(s);
+  return Number.isFinite(d) ? Math.max(0, (d - Date.now()) / 1000) : undefined;
+}
+
+function encodeBody(opts: RequestOptions): { body: Body; headers: Record<string, string>; replayable: boolean } {
+  const headers = { ...(opts.headers ?? {}) };
+  const b = opts.body;
+  if (b === undefined || b === null) return { body: undefined, headers, replayable: true };
+  if (b instanceof Readable) return { body: b, headers, replayable: false };
+  if (typeof b === 'string' || b instanceof Uint8Array) return { body: b as Body, headers, replayable: true };
+  headers['content-type'] ??= 'application/json';
+  return { body: JSON.stringify(b), headers, replayable: true };
+}
+
+/**
+ * One HTTP exchange with bounded, jittered retries. Returns the response for any status the
+ * caller should see (including 4xx); throws HoodyError for what retries could not fix.
+ */
+export async function request(opts: RequestOptions): Promise<HttpResponse> {
+  const policy = { ...DEFAULT_RETRY, ...opts.retry };
+  const method = opts.method.toUpperCase();
+  const idempotent = opts.idempotent ?? IDEMPOTENT.has(method);
+  const { body, headers, replayable } = encodeBody(opts);
+  let lastErr: HoodyError | undefined;
+
+  for (let attempt = 0; attempt < policy.attempts; attempt++) {
+    if (opts.signal?.aborted) throw toHoodyError(opts.signal.reason ?? new DOMException('aborted', 'AbortError'), opts.source);
+    const signals = [opts.signal, opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter(
+      (s): s is AbortSignal => !!s,
+    );
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await undiciRequest(opts.url, {
+        method: method as Dispatcher.HttpMethod,
+        headers: { 'user-agent': 'hoody-mcp', ...headers },
+        body,
+        signal,
+        dispatcher: dispatcher(),
+      });
+    } catch (err) {
+      const e = toHoodyError(err, opts.source);
+      if (e.kind === 'aborted' && opts.signal?.aborted) throw e;
+      if (e.kind === 'aborted') throw new HoodyError({ ...e, kind: 'timeout', message: `request to ${opts.source} timed out`, source: e.source });
+      lastErr = e;
+      const neverReached = !!e.code && NEVER_REACHED.has(e.code);
+      if (!replayable || attempt === policy.attempts - 1) throw e;
+      if (!neverReached && !idempotent && !(await safeToResend(opts))) throw e;
+      await sleep(backoff(policy, attempt), opts.signal);
+      continue;
+    }
+
+    const status = res.statusCode;
+    const retryAfter = parseRetryAfter(res.headers['retry-after']);
+    const canTryAgain = replayable && attempt < policy.attempts - 1;
+    const retryable429 = status === 429 && (retryAfter ?? 0) <= policy.maxRetryAfterS;
+    const retryable5xx = canTryAgain && RETRY_STATUS.has(status) && (idempotent || (await safeToResend(opts)));
+    if (canTryAgain && (retryable429 || retryable5xx)) {
+      const text = await res.body.text().catch(() => '');
+      lastErr = normalizeError(status, text, opts.source, retryAfter);
+      const wait = retryAfter !== undefined ? retryAfter * 1000 : backoff(policy, attempt);
+      await sleep(wait, opts.signal).catch((reason) => {
+        throw toHoodyError(reason, opts.source);
+      });
+      continue;
+    }
+    return { status, headers: res.headers, body: res.body };
+  }
+  throw lastErr ?? new HoodyError({ kind: 'server', source: opts.source, message: 'request failed' });
+}
+
+async function safeToResend(opts: RequestOptions): Promise<boolean> {
+  if (!opts.verifyNotStarted) return false;
+  try {
+    return await opts.verifyNotStarted();
+  } catch {
+    return false;
+  }
+}
+
+/** Read a response as JSON, or throw the normalised error for a non-2xx status. */
+export async function readJson<T = unknown>(res: HttpResponse, source: string): Promise<T> {
+  const text = await res.body.text();
+  if (res.status >= 400) throw normalizeError(res.status, text, source, parseRetryAfter(res.headers['retry-after']));
+  if (!text.trim()) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new HoodyError({ kind: 'server', status: res.status, source, message: `${source} answered with a body that is not JSON` });
+  }
+}
+
+/** Throw the normalised error for a non-2xx status (draining the body); otherwise return the response. */
+export async function ensureOk(res: HttpResponse, source: string): Promise<HttpResponse> {
+  if (res.status < 400) return res;
+  const text = await res.body.text().catch(() => '');
+  throw normalizeError(res.status, text, source, parseRetryAfter(res.headers['retry-after']));
+}
+
+export function header(res: HttpResponse, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Append query parameters; arrays repeat the key; undefined/null/false are skipped; true is a bare flag value 'true'. */
+export function withQuery(url: URL, query?: Record<string, unknown>): URL {
+  if (!query) return url;
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === false) continue;
+    for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item));
+  }
+  return url;
+}

@@ -1,0 +1,167 @@
+/**
+ * Commands as jobs on the terminal kit.
+ *
+ * Each job runs in a fresh pinned session (terminal ids 20000–39999, never reused while alive:
+ * two programs in one session interleave [S:9910]); ephemeral sessions are not used because they
+ * die at 300 s [S:10063]. The handle `"<terminal_id>-<command_id>"` resolves without server state,
+ * so any instance (stdio or one HTTP request) can poll it. Finished results are kept here for
+ * at least an hour, since the kit forgets them once the session is reaped [S:9964].
+ */
+import { randomInt } from 'node:crypto';
+import { HoodyError } from './errors.js';
+import { sleep } from './http.js';
+import type { CommandResult, TerminalKit } from './kits/terminal.js';
+
+export interface JobState extends CommandResult {
+  job: string;
+  done: boolean;
+}
+
+export interface JobUpdate extends JobState {
+  /** Output that appeared since the previous update. */
+  fresh: string;
+}
+
+const FINISHED = new Set(['completed', 'aborted', 'timeout', 'failed', 'killed', 'error']);
+const KEEP_MS = 2 * 60 * 60_000;
+const MAX_KEPT = 500;
+const MAX_KEPT_OUTPUT = 4 * 1024 * 1024;
+
+export function parseJob(job: string): { terminalId: string; commandId: string } {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(job.trim());
+  if (!m) {
+    throw new HoodyError({ kind: 'bad_request', source: 'exec', message: `"${job}" is not a job handle`, hint: 'pass the job value exec_run returned, e.g. "23817-4410"' });
+  }
+  return { terminalId: m[1]!, commandId: m[2]! };
+}
+
+export class Jobs {
+  readonly #kept = new Map<string, { state: JobState; at: number }>();
+  readonly #reserved = new Set<string>();
+  /** How much of each job's output a caller has already been shown (so exec_status shows what is new). */
+  readonly #seen = new Map<string, number>();
+
+  constructor(private readonly terminal: TerminalKit) {}
+
+  async start(
+    containerId: string,
+    opts: { command: string; cwd?: string; user?: string; env?: Record<string, string>; timeoutS?: number },
+    signal?: AbortSignal,
+  ): Promise<JobState> {
+    const live = await this.terminal.sessionIds(containerId, signal);
+    let terminalId = 0;
+    for (let i = 0; i < 50 && !terminalId; i++) {
+      const t = randomInt(20000, 40000);
+      const key = `${containerId}:${t}`;
+      if (!live.has(String(t)) && !this.#reserved.has(key)) terminalId = t;
+    }
+    if (!terminalId) throw new HoodyError({ kind: 'server', source: 'terminal', message: 'no free terminal session id' });
+    const key = `${containerId}:${terminalId}`;
+    this.#reserved.add(key);
+    try {
+      const commandId = randomInt(1, 65536);
+      const r = await this.terminal.start(containerId, { ...opts, terminalId, commandId }, signal);
+      return this.#state(`${terminalId}-${r.commandId || commandId}`, r);
+    } finally {
+      this.#reserved.delete(key);
+    }
+  }
+
+  #state(job: string, r: CommandResult): JobState {
+    return { ...r, job, done: FINISHED.has(r.status) };
+  }
+
+  #keyOf(containerId: string, job: string) {
+    return `${containerId}/${job}`;
+  }
+
+  #keep(containerId: string, state: JobState) {
+    if (!state.done) return;
+    const output = state.output.length > MAX_KEPT_OUTPUT ? state.output.slice(-MAX_KEPT_OUTPUT) : state.output;
+    this.#kept.set(this.#keyOf(containerId, state.job), { state: { ...state, output }, at: Date.now() });
+    const now = Date.now();
+    for (const [k, v] of this.#kept) {
+      if (this.#kept.size <= MAX_KEPT && now - v.at < KEEP_MS) break;
+      this.#kept.delete(k);
+    }
+  }
+
+  seen(containerId: string, job: string): number {
+    return this.#seen.get(this.#keyOf(containerId, job)) ?? 0;
+  }
+
+  markSeen(containerId: string, job: string, chars: number): void {
+    const key = this.#keyOf(containerId, job);
+    this.#seen.delete(key);
+    this.#seen.set(key, chars);
+    if (this.#seen.size > MAX_KEPT * 4) this.#seen.delete(this.#seen.keys().next().value!);
+  }
+
+  async get(containerId: string, job: string, signal?: AbortSignal): Promise<JobState> {
+    const { commandId } = parseJob(job);
+    const kept = this.#kept.get(this.#keyOf(containerId, job));
+    if (kept && Date.now() - kept.at < KEEP_MS) return kept.state;
+    const r = await this.terminal.resultOrUndefined(containerId, commandId, signal);
+    if (!r) {
+      throw new HoodyError({
+        kind: 'not_found',
+        source: 'exec',
+        message: `job ${job} is unknown in this container (or its result expired)`,
+        hint: 'jobs are per container: check the container argument',
+      });
+    }
+    const state = this.#state(job, r);
+    this.#keep(containerId, state);
+    return state;
+  }
+
+  /**
+   * Poll a job until it finishes or `until` (epoch ms) passes, yielding whenever new output
+   * appears and at least every `heartbeatMs`. The last update is the state at return.
+   */
+  async *follow(
+    containerId: string,
+    job: string,
+    opts: { until: number; signal?: AbortSignal; seen?: number; heartbeatMs?: number },
+  ): AsyncGenerator<JobUpdate> {
+    let seen = opts.seen ?? 0;
+    let lastYield = Date.now();
+    let interval = 20; // quick commands answer in tens of ms; back off to 1 s for long ones
+    for (;;) {
+      const state = await this.get(containerId, job, opts.signal);
+      const fresh = state.output.length > seen ? state.output.slice(seen) : '';
+      const now = Date.now();
+      if (fresh || state.done || now >= opts.until || now - lastYield >= (opts.heartbeatMs ?? 10_000)) {
+        seen = Math.max(seen, state.output.length);
+        lastYield = now;
+        yield { ...state, fresh };
+      }
+      if (state.done || now >= opts.until) return;
+      await sleep(Math.min(interval, Math.max(0, opts.until - Date.now())), opts.signal);
+      interval = Math.min(1000, Math.round(interval * 1.5));
+    }
+  }
+
+  async cancel(containerId: string, job: string, force: boolean, signal?: AbortSignal): Promise<JobState> {
+    const { commandId } = parseJob(job);
+    const kept = this.#kept.get(this.#keyOf(containerId, job));
+    if (kept) return kept.state;
+    await this.terminal.abort(containerId, commandId, force, signal);
+    // The abort answer may precede the process's exit: read until it is final (bounded).
+    const deadline = Date.now() + 5_000;
+    let state = await this.get(containerId, job, signal);
+    while (!state.done && Date.now() < deadline) {
+      await sleep(100, signal);
+      state = await this.get(containerId, job, signal);
+    }
+    return state;
+  }
+
+  async input(containerId: string, job: string, input: { text?: string; keys?: string[] }, signal?: AbortSignal): Promise<{ bytes?: number; keys?: number }> {
+    const { terminalId } = parseJob(job);
+    const out: { bytes?: number; keys?: number } = {};
+    if (input.text !== undefined && input.text !== '') out.bytes = await this.terminal.write(containerId, terminalId, input.text, false, signal);
+    if (input.keys?.length) out.keys = await this.terminal.press(containerId, terminalId, input.keys, signal);
+    return out;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Container → kit URL resolution (seed-api.md §5).
+ *
+ *   https://{project_id}-{id}-{slug}-{n}.{server_name}.containers.{domain}
+ *
+ * `server_name`, never `subserver_name` [S:423]; the containers domain derives from the API URL
+ * [S:93] (`api.hoody.icu` → `containers.hoody.icu`, `api.localhost:8080` → `containers.localhost:8080`).
+ * Kit URLs are capabilities: they never leave this module except through container_get.
+ */
+import { HoodyError } from './errors.js';
+import type { Container, ControlPlane } from './control.js';
+import { request, withQuery, type HttpResponse, type RequestOptions } from './http.js';
+
+/** Kits whose host slug carries an instance number (`files-1`); `ssh` carries none; `http-<port>` is its own. */
+const UNINDEXED = new Set(['ssh']);
+
+/** Path prefix of each kit's API on its host (seed-kits-exec-files.md §0.1). */
+export const KIT_PREFIX: Record<string, string> = {
+  terminal: '/api/v1/terminal',
+  files: '/api/v1/files',
+  watch: '/watchers',
+  daemon: '/api/v1/daemon',
+  sqlite: '/api/v1/sqlite',
+  exec: '/api/v1/exec',
+  browser: '/api/v1/browser',
+  display: '/api/v1/display',
+  workspaces: '/api/v1/agent',
+  agent: '/api/v1/agent',
+};
+
+/**
+ * Normalise a kit reference to its host slug: `files` → `files-1`, `display-2` stays,
+ * `http-8080` stays, `ssh` stays, `proxyLogs` → `logs-1`, `app` → `run-1`, `notifications` → `n-1`.
+ */
+export function kitSlug(kit: string): string {
+  const k = kit.trim();
+  if (!/^[a-z][a-zA-Z0-9-]*$/.test(k)) throw new HoodyError({ kind: 'bad_request', source: 'kit', message: `"${kit}" is not a kit name` });
+  const alias: Record<string, string> = { proxyLogs: 'logs', app: 'run', notifications: 'n' };
+  if (/^https?-\d{1,5}$/.test(k)) return k;
+  if (/^(https?)$/.test(k)) return `${k}-${k === 'http' ? 80 : 443}`;
+  if (/-\d+$/.test(k)) return k;
+  const base = alias[k] ?? k;
+  return UNINDEXED.has(base) ? base : `${base}-1`;
+}
+
+export function containersDomain(apiUrl: string): { protocol: string; domain: string; port: string } {
+  const u = new URL(apiUrl);
+  const i = u.hostname.indexOf('api.');
+  if (i !== 0 && !u.hostname.includes('.api.')) {
+    throw new HoodyError({
+      kind: 'bad_request',
+      source: 'config',
+      message: `cannot derive the containers domain from API host "${u.hostname}": it must be api.<domain>`,
+    });
+  }
+  const domain = u.hostname.slice(u.hostname.indexOf('api.') + 4);
+  return { protocol: u.protocol, domain: `containers.${domain}`, port: u.port };
+}
+
+interface CacheEntry {
+  container: Container;
+  at: number;
+}
+
+export class KitResolver {
+  readonly #control: ControlPlane;
+  readonly #domain: { protocol: string; domain: string; port: string };
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly ttlMs: number;
+
+  constructor(control: ControlPlane, apiUrl: string, ttlMs = 5 * 60_000) {
+    this.#control = control;
+    this.#domain = containersDomain(apiUrl);
+    this.ttlMs = ttlMs;
+  }
+
+  async container(id: string, signal?: AbortSignal): Promise<Container> {
+    const hit = this.#cache.get(id);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.container;
+    const c = await this.#control.getContainer(id, signal);
+    this.remember(c);
+    return c;
+  }
+
+  remember(c: Container): void {
+    this.#cache.set(c.id, { container: c, at: Date.now() });
+  }
+
+  invalidate(id: string): void {
+    this.#cache.delete(id);
+  }
+
+  /** The base URL of one kit of a container. */
+  async baseUrl(containerId: string, kit: string, signal?: AbortSignal): Promise<URL> {
+    const c = await this.container(containerId, signal);
+    return this.urlFor(c, kit);
+  }
+
+  urlFor(c: Container, kit: string): URL {
+    const projectId = c.project_id ?? (c.projectId as string | undefined);
+    if (!projectId || !c.server_name) {
+      throw new HoodyError({ kind: 'server', source: 'api', message: `container ${c.id} has no project_id/server_name to build kit URLs from` });
+    }
+    const { protocol, domain, port } = this.#domain;
+    return new URL(`${protocol}//${projectId}-${c.id}-${kitSlug(kit)}.${c.server_name}.${domain}${port ? `:${port}` : ''}/`);
+  }
+}
+
+export interface KitRequest extends Omit<RequestOptions, 'url' | 'source'> {
+  path: string;
+  query?: Record<string, unknown>;
+}
+
+/**
+ * Requests to one container's kits. A 404 or 502 from a kit may mean the container moved or
+ * stopped, so it drops the cached URL; when retries could not get past the proxy's 502, it asks
+ * the control plane why and says what to do.
+ */
+export class Kits {
+  constructor(
+    readonly resolver: KitResolver,
+    readonly control: ControlPlane,
+  ) {}
+
+  async request(containerId: string, kit: string, req: KitRequest): Promise<HttpResponse> {
+    const base = await this.resolver.baseUrl(containerId, kit, req.signal);
+    const url = withQuery(new URL(req.path, base), req.query);
+    const res = await request({ ...req, url, source: kit.replace(/-\d+$/, '') });
+    if (res.status === 502 || res.status === 503 || res.status === 404) this.resolver.invalidate(containerId);
+    if (res.status === 502 || res.status === 503) {
+      const notRunning = await this.explainUnavailable(containerId, req.signal);
+      if (notRunning) {
+        await res.body.dump().catch(() => undefined);
+        throw notRunning;
+      }
+    }
+    return res;
+  }
+
+  /** If the container is not running, an error that says so and what to do; otherwise undefined. */
+  async explainUnavailable(containerId: string, signal?: AbortSignal): Promise<HoodyError | undefined> {
+    const c = await this.control.getContainer(containerId, signal).catch(() => undefined);
+    if (!c || c.status === 'running') return undefined;
+    this.resolver.remember(c);
+    const action = c.status === 'paused' ? 'resume' : 'start';
+    const transitional = ['creating', 'copying', 'starting', 'stopping', 'restoring'].includes(c.status);
+    return new HoodyError({
+      kind: 'not_running',
+      source: 'api',
+      message: `container ${c.name} is ${c.status}`,
+      hint: transitional
+        ? 'wait a few seconds and retry (container_get shows its status)'
+        : `call container_action with action "${action}" first`,
+    });
+  }
+}

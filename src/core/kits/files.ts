@@ -1,0 +1,252 @@
+/**
+ * files kit client (seed-kits-exec-files.md §3). Paths are absolute container paths appended to
+ * `/api/v1/files` [S:6831]. Reserved first segments (stat, glob, grep, copy, …) dispatch by prefix
+ * and method [S:6870], so a path that starts with one goes through the root route instead.
+ */
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { HoodyError } from '../errors.js';
+import { ensureOk, header, readJson, type HttpResponse } from '../http.js';
+import type { Kits } from '../kits.js';
+
+export interface FileStat {
+  name: string;
+  path: string;
+  type: 'file' | 'dir';
+  size: number;
+  mtimeMs?: number;
+  permissions?: string;
+  isSymlink?: boolean;
+}
+
+export interface DirEntry {
+  name: string;
+  type: 'file' | 'dir';
+  size: number;
+  mtimeMs?: number;
+}
+
+export interface GrepMatch {
+  path: string;
+  line: number;
+  text: string;
+}
+
+const RESERVED = new Set(['stat', 'glob', 'grep', 'realpath', 'chmod', 'chown', 'copy', 'move', 'append', 'health']);
+
+/** `~` → /home/user; must be absolute; `..` resolved and never above `/`. */
+export function containerPath(p: string): string {
+  let s = p.trim();
+  if (s === '~' || s.startsWith('~/')) s = `/home/user${s.slice(1)}`;
+  if (!s.startsWith('/')) {
+    throw new HoodyError({
+      kind: 'bad_request',
+      source: 'files',
+      message: `path "${p}" is not absolute`,
+      hint: 'use an absolute container path such as /home/user/project/file.txt (~ means /home/user)',
+    });
+  }
+  if (s.includes('\0')) throw new HoodyError({ kind: 'bad_request', source: 'files', message: 'path contains a NUL byte' });
+  const n = posix.normalize(s);
+  return n.length > 1 ? n.replace(/\/$/, '') : n;
+}
+
+function encodePath(p: string): string {
+  return p.split('/').map(encodeURIComponent).join('/');
+}
+
+function routeFor(p: string): string {
+  const first = p.split('/')[1] ?? '';
+  return RESERVED.has(first) ? encodePath(p) : `/api/v1/files${encodePath(p)}`;
+}
+
+function entryType(v: unknown, isDir?: unknown): 'file' | 'dir' {
+  if (isDir === true) return 'dir';
+  return typeof v === 'string' && /dir/i.test(v) ? 'dir' : 'file';
+}
+
+export class FilesKit {
+  constructor(private readonly kits: Kits) {}
+
+  private req(containerId: string, init: Parameters<Kits['request']>[2]): Promise<HttpResponse> {
+    return this.kits.request(containerId, 'files', { timeoutMs: 60_000, ...init });
+  }
+
+  async stat(containerId: string, path: string, signal?: AbortSignal): Promise<FileStat | undefined> {
+    const p = containerPath(path);
+    const res = await this.req(containerId, { method: 'GET', path: `/api/v1/files/stat${encodePath(p)}`, signal });
+    if (res.status === 404) {
+      await res.body.dump();
+      return undefined;
+    }
+    const s = await readJson<Record<string, unknown>>(res, 'files');
+    return {
+      name: String(s.name ?? posix.basename(p)),
+      path: String(s.path ?? p),
+      type: entryType(s.path_type ?? s.type, s.is_dir),
+      size: Number(s.size ?? 0),
+      mtimeMs: typeof s.mtime === 'number' ? s.mtime : undefined,
+      permissions: typeof s.permissions === 'string' ? s.permissions : undefined,
+      isSymlink: s.is_symlink === true,
+    };
+  }
+
+  /** Raw bytes as a stream (never buffered here). */
+  async download(containerId: string, path: string, signal?: AbortSignal): Promise<{ stream: HttpResponse['body']; size?: number }> {
+    const res = await ensureOk(await this.req(containerId, { method: 'GET', path: routeFor(containerPath(path)), signal, timeoutMs: 60_000 }), 'files');
+    const len = header(res, 'content-length');
+    return { stream: res.body, size: len ? Number(len) : undefined };
+  }
+
+  async readBytes(containerId: string, path: string, signal?: AbortSignal): Promise<Buffer> {
+    const { stream } = await this.download(containerId, path, signal);
+    return Buffer.from(await stream.arrayBuffer());
+  }
+
+  /** `?lines=a-b` (1-based, inclusive). `total` is known only when the range reached EOF [R:52765]. */
+  async readLines(
+    containerId: string,
+    path: string,
+    from: number,
+    to: number,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; total?: number }> {
+    const res = await ensureOk(
+      await this.req(containerId, { method: 'GET', path: routeFor(containerPath(path)), query: { lines: `${from}-${to}` }, signal }),
+      'files',
+    );
+    const total = header(res, 'x-total-lines');
+    return { text: await res.body.text(), total: total !== undefined ? Number(total) : undefined };
+  }
+
+  async sha256(containerId: string, path: string, signal?: AbortSignal): Promise<string> {
+    const res = await ensureOk(
+      await this.req(containerId, { method: 'GET', path: routeFor(containerPath(path)), query: { hash: 'true' }, signal }),
+      'files',
+    );
+    const text = (await res.body.text()).trim();
+    if (text.startsWith('{')) {
+      const j = JSON.parse(text) as Record<string, unknown>;
+      return String(j.hash ?? j.sha256 ?? '');
+    }
+    return text.split(/\s/)[0] ?? '';
+  }
+
+  /** PUT raw bytes (or a stream). Returns the size the kit reports. */
+  async write(containerId: string, path: string, body: Buffer | string | Readable, opts: { append?: boolean; signal?: AbortSignal } = {}): Promise<number> {
+    const p = containerPath(path);
+    const res = await this.req(containerId, {
+      method: 'PUT',
+      path: opts.append ? `/api/v1/files/append${encodePath(p)}` : routeFor(p),
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+      // A plain PUT replaces the whole file: re-sending it is harmless. An append is not.
+      idempotent: !opts.append,
+      signal: opts.signal,
+      timeoutMs: 120_000,
+    });
+    const r = await readJson<{ size?: number; new_size?: number }>(res, 'files');
+    return Number(r?.new_size ?? r?.size ?? (typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : 0));
+  }
+
+  async list(containerId: string, path: string, signal?: AbortSignal): Promise<DirEntry[]> {
+    const res = await this.req(containerId, { method: 'GET', path: routeFor(containerPath(path)), headers: { accept: 'application/json' }, signal });
+    const ctype = header(res, 'content-type') ?? '';
+    if (res.status < 400 && !ctype.includes('json')) {
+      await res.body.dump();
+      throw new HoodyError({ kind: 'bad_request', source: 'files', message: `${path} is a file, not a directory`, hint: 'use file_read to read it' });
+    }
+    const body = await readJson<Record<string, unknown>>(res, 'files');
+    // `paths` [R:52718] or `entries` [S:7065]: accept both.
+    const items = (body?.paths ?? body?.entries ?? []) as Record<string, unknown>[];
+    return items.map((e) => ({
+      name: String(e.name ?? ''),
+      type: entryType(e.path_type ?? e.type, e.is_dir),
+      size: Number(e.size ?? 0),
+      mtimeMs: typeof e.mtime === 'number' ? e.mtime : typeof e.modified === 'number' ? e.modified * 1000 : undefined,
+    }));
+  }
+
+  async glob(
+    containerId: string,
+    dir: string,
+    pattern: string,
+    opts: { maxResults?: number; signal?: AbortSignal } = {},
+  ): Promise<{ entries: { path: string; type: 'file' | 'dir'; size: number }[]; truncated: boolean }> {
+    const res = await this.req(containerId, {
+      method: 'GET',
+      path: `/api/v1/files/glob${encodePath(containerPath(dir))}`,
+      query: { pattern, max_results: opts.maxResults ?? 1000 },
+      signal: opts.signal,
+    });
+    const body = await readJson<{ entries?: Record<string, unknown>[]; paths?: Record<string, unknown>[]; truncated?: boolean }>(res, 'files');
+    const items = body?.entries ?? body?.paths ?? [];
+    return {
+      entries: items.map((e) => ({ path: String(e.name ?? e.path ?? ''), type: entryType(e.path_type, e.is_dir), size: Number(e.size ?? 0) })),
+      truncated: body?.truncated === true,
+    };
+  }
+
+  async grep(
+    containerId: string,
+    dir: string,
+    pattern: string,
+    opts: { glob?: string; ignoreCase?: boolean; fixed?: boolean; maxMatches?: number; signal?: AbortSignal } = {},
+  ): Promise<{ matches: GrepMatch[]; truncated: boolean; total?: number }> {
+    const res = await this.req(containerId, {
+      method: 'GET',
+      path: `/api/v1/files/grep${encodePath(containerPath(dir))}`,
+      query: {
+        pattern,
+        glob: opts.glob,
+        ignore_case: opts.ignoreCase ? 'true' : undefined,
+        fixed_string: opts.fixed ? 'true' : undefined,
+        max_matches: opts.maxMatches ?? 500,
+      },
+      signal: opts.signal,
+    });
+    const body = await readJson<{ matches?: Record<string, unknown>[]; truncated?: boolean; total_matches?: number }>(res, 'files');
+    return {
+      matches: (body?.matches ?? []).map((m) => ({
+        path: String(m.path ?? ''),
+        line: Number(m.line_number ?? m.line_no ?? 0),
+        text: String(m.line ?? m.text ?? '').replace(/\r?\n$/, ''),
+      })),
+      truncated: body?.truncated === true,
+      total: body?.total_matches,
+    };
+  }
+
+  async mkdir(containerId: string, path: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.req(containerId, { method: 'POST', path: routeFor(containerPath(path)), query: { mkdir: 'true' }, idempotent: true, signal });
+    await readJson(res, 'files');
+  }
+
+  async copy(containerId: string, from: string, to: string, overwrite: boolean, signal?: AbortSignal): Promise<void> {
+    const res = await this.req(containerId, {
+      method: 'POST',
+      path: `/api/v1/files/copy${encodePath(containerPath(from))}`,
+      query: { copy_to: containerPath(to), overwrite: overwrite ? 'true' : 'false' },
+      idempotent: overwrite,
+      signal,
+    });
+    await readJson(res, 'files');
+  }
+
+  async move(containerId: string, from: string, to: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.req(containerId, {
+      method: 'POST',
+      path: `/api/v1/files/move${encodePath(containerPath(from))}`,
+      query: { move_to: containerPath(to) },
+      idempotent: false,
+      signal,
+    });
+    await readJson(res, 'files');
+  }
+
+  /** Recursive for directories, with no confirmation on the kit side [S:7132]. */
+  async remove(containerId: string, path: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.req(containerId, { method: 'DELETE', path: routeFor(containerPath(path)), signal });
+    await readJson(res, 'files');
+  }
+}

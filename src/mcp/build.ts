@@ -1,0 +1,108 @@
+/**
+ * buildMcpServer: tool and resource definitions + the app's deps → one McpServer instance.
+ * Each handler runs with a context (deps, abort signal, progress) and its result passes the
+ * budget check; anything thrown becomes an isError result that says what to do.
+ */
+import { McpServer, ResourceTemplate, type ServerContext } from '@modelcontextprotocol/server';
+import type { ResourceDefinition } from './define-resource.js';
+import { annotationsFor, type AnyTool, type ToolContext } from './define-tool.js';
+import { enforceBudget, errorResult } from './result.js';
+
+export interface BuildOptions<D> {
+  name: string;
+  version: string;
+  instructions?: string;
+  tools: readonly AnyTool<D>[];
+  resources: readonly ResourceDefinition<D>[];
+  /** Dependencies, made on first use (no work before the first call: initialize stays instant). */
+  deps: () => D;
+  remote: boolean;
+}
+
+function progressReporter(ctx: ServerContext): { report: (message: string) => Promise<void>; enabled: boolean } {
+  const token = ctx.mcpReq._meta?.progressToken;
+  if (token === undefined) return { report: async () => undefined, enabled: false };
+  let n = 0;
+  return {
+    enabled: true,
+    report: async (message: string) => {
+      n += 1;
+      await ctx.mcpReq
+        .notify({ method: 'notifications/progress', params: { progressToken: token, progress: n, message } })
+        .catch(() => undefined);
+    },
+  };
+}
+
+/** Resource errors travel as JSON-RPC errors: keep their message and hint, drop everything else. */
+async function plainErrors<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    const e = err as { message?: string; hint?: string };
+    throw new Error(e?.hint ? `${e.message} — ${e.hint}` : (e?.message ?? 'unexpected failure'));
+  }
+}
+
+export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
+  const server = new McpServer(
+    { name: opts.name, version: opts.version },
+    {
+      capabilities: { tools: {}, resources: {}, completions: {}, logging: {} },
+      instructions: opts.instructions,
+    },
+  );
+
+  for (const def of opts.tools) {
+    const d = def;
+    server.registerTool(
+      d.name,
+      { title: d.title, description: d.description, inputSchema: d.input, annotations: annotationsFor(d) },
+      async (args: unknown, ctx: ServerContext) => {
+        const progress = progressReporter(ctx);
+        const toolCtx: ToolContext<D> = {
+          get deps() {
+            return opts.deps();
+          },
+          signal: ctx.mcpReq.signal,
+          remote: opts.remote,
+          progress: progress.report,
+          canReportProgress: progress.enabled,
+        };
+        try {
+          return enforceBudget(await d.handler(args as never, toolCtx));
+        } catch (err) {
+          return errorResult(err);
+        }
+      },
+    );
+  }
+
+  for (const r of opts.resources) {
+    const meta = { title: r.title, description: r.description, ...(r.mimeType ? { mimeType: r.mimeType } : {}) };
+    const rctx = (ctx: ServerContext) => ({
+      get deps() {
+        return opts.deps();
+      },
+      signal: ctx.mcpReq.signal,
+    });
+    if (!r.uri.includes('{')) {
+      server.registerResource(r.name, r.uri, meta, (uri, ctx) => plainErrors(r.read(uri, {}, rctx(ctx))));
+      continue;
+    }
+    const complete = r.complete
+      ? Object.fromEntries(
+          Object.entries(r.complete).map(([k, fn]) => [k, (value: string) => fn(value, opts.deps()).catch(() => [] as string[])]),
+        )
+      : undefined;
+    const template = new ResourceTemplate(r.uri, {
+      list: r.list ? async (ctx) => ({ resources: await r.list!(rctx(ctx)) }) : undefined,
+      complete,
+    });
+    server.registerResource(r.name, template, meta, (uri, vars, ctx) => {
+      const flat = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
+      return plainErrors(r.read(uri, flat, rctx(ctx)));
+    });
+  }
+  return server;
+}

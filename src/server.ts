@@ -1,0 +1,57 @@
+/**
+ * createServer: the one factory both transports use. Wires the Hoody core (deps) to the MCP shell
+ * (tool and resource definitions). Nothing here does I/O: the first network request happens at
+ * the first tool call.
+ */
+import type { McpServer } from '@modelcontextprotocol/server';
+import { allResources } from '../resources/index.js';
+import { allTools } from '../tools/index.js';
+import { KNOWN_TOOLSETS, type Config } from './config.js';
+import { HoodyError } from './core/errors.js';
+import { hoodyFor, type Hoody } from './core/hoody.js';
+import { buildMcpServer } from './mcp/build.js';
+import { selectTools } from './mcp/registry.js';
+import { VERSION } from './version.js';
+
+export interface Credentials {
+  token?: string;
+}
+
+const INSTRUCTIONS =
+  'Drives Hoody cloud containers. Tools take `container` (id or name; container_list shows them). ' +
+  'Containers persist; exec_run starts a fresh shell each call and returns a job handle if it outlives wait_s. ' +
+  'File paths are absolute container paths (~ = /home/user).';
+
+/** The tools this configuration offers; throws ConfigError for unknown names (checked at start). */
+export function toolsFor(config: Config) {
+  return selectTools(allTools, {
+    toolsets: config.toolsets,
+    tools: config.tools,
+    excludeTools: config.excludeTools,
+    readOnly: config.readOnly,
+  }, KNOWN_TOOLSETS);
+}
+
+export function createServer(config: Config, credentials: Credentials, opts: { remote: boolean }): McpServer {
+  let hoody: Hoody | undefined;
+  return buildMcpServer<Hoody>({
+    name: 'hoody-mcp',
+    version: VERSION,
+    instructions: INSTRUCTIONS,
+    tools: toolsFor(config),
+    resources: allResources,
+    remote: opts.remote,
+    deps: () => {
+      if (!credentials.token) {
+        throw new HoodyError({
+          kind: 'auth',
+          source: 'config',
+          message: 'no Hoody token',
+          hint: opts.remote ? 'send Authorization: Bearer <hdy_ token>' : 'set HOODY_TOKEN or pass --token (or try --sim)',
+        });
+      }
+      hoody ??= hoodyFor({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container }, credentials.token);
+      return hoody;
+    },
+  });
+}

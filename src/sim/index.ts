@@ -1,0 +1,148 @@
+/**
+ * Embedded Hoody simulator: control plane + kits behind one Host-routed HTTP server on 127.0.0.1.
+ * `hoody-mcp --sim` starts it in-process; the test suites run against it.
+ *
+ * Commands run for real, as the current user, inside a per-container sandbox directory (see
+ * `sandbox.ts`; `sim.isolation` says how strong the isolation is on this machine).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { FaultRegistry } from './faults.js';
+import { KIT_FACTORIES } from './kits/index.js';
+import { createIsolator, createSandbox, mapPath, normalizeContainerPath } from './sandbox.js';
+import { createSimServer } from './server.js';
+import { SimCore, type ContainerRec } from './state.js';
+import type { ContainerStatus, Sim, SimOptions, SimQuirks } from './types.js';
+import { isoNow, newId } from './util.js';
+
+export type {
+  ContainerStatus, FaultSpec, Faults, Isolation, Sim, SimExecution, SimOptions, SimQuirks, SimRequestLog,
+} from './types.js';
+export { verifyContainerClaim, parseClaimHeader, publicKeyFromHex } from './claims.js';
+export type { ContainerClaim, ContainerClaimPayload, ClaimVerification } from './claims.js';
+
+export const DEFAULT_QUIRKS: Required<SimQuirks> = {
+  listing: 'paths',
+  output: 'both',
+  createShape: 'skill',
+  putShape: 'skill',
+  crlf: true,
+  timeoutStatus: 'completed',
+};
+
+export async function startSim(opts: SimOptions = {}): Promise<Sim> {
+  const ownsDataDir = opts.dataDir === undefined;
+  const dataDir = path.resolve(opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'hoody-sim-'))));
+  const isolator = await createIsolator(path.join(dataDir, '.mnt'));
+  const quirks: SimQuirks = { ...DEFAULT_QUIRKS, ...opts.quirks };
+  const core = new SimCore(SimCore.resolve(opts), quirks, dataDir, isolator);
+  for (const [slug, factory] of Object.entries(KIT_FACTORIES)) core.kits.set(slug, factory(core));
+
+  /* ---- seed: user, token, rental; then (seed !== false) project + running container ---- */
+  const now = isoNow();
+  const user = { id: newId(), username: 'demo', password: `sim-${randomBytes(6).toString('hex')}`, email: 'demo@hoody.localhost' };
+  core.users.set(user.id, { ...user, alias: 'Demo User', created_at: now, updated_at: now, tokensRevokedAt: 0 });
+  const token = core.newAuthTokenSecret();
+  const tokenId = newId();
+  core.tokens.set(tokenId, {
+    id: tokenId, token, user_id: user.id, alias: 'hoody-sim', ip_whitelist: ['*'], realm_ids: [], allow_no_realm: true,
+    permissions: { containers: { read: true, create: true }, projects: { read: true, create: true } }, public_key: null,
+    public_storage: null, expires_at: null, is_enabled: true, vault_access: false, event_access: true, last_used_at: null,
+    last_used_ip: null, created_at: now, updated_at: now,
+  });
+  const serverId = newId();
+  const serverName = 'node-sim-1';
+  const rentalId = newId();
+  core.rentals.set(rentalId, {
+    id: rentalId, server_id: serverId, server_name: serverName, user_id: user.id, rental_start: now,
+    rental_end: new Date(Date.now() + 30 * 86_400_000).toISOString(), status: 'active', amount: '0.00', remaining_days: 30, pool_id: null,
+  });
+  let projectId = '';
+  let containerId = '';
+  let containerName = '';
+  if (opts.seed !== false) {
+    projectId = newId();
+    core.projects.set(projectId, { id: projectId, user_id: user.id, alias: 'Default Project', color: '#3B82F6', max_containers: null, realm_ids: [], created_at: now, updated_at: now });
+    containerId = newId();
+    containerName = 'sim-container';
+    const c: ContainerRec = {
+      id: containerId, user_id: user.id, project_id: projectId, server_id: serverId, server_name: serverName,
+      subserver_name: 'demo-slice-1', name: containerName, color: '#10B981', container_image: 'ubuntu/24.04', ai: true,
+      hoody_kit: true, dev_kit: true, autostart: true, ramdisk: true, prespawn: false, is_default: true, status: 'running',
+      environment_vars: {}, ssh_public_key: null, comment: null, realm_ids: [], created_at: now, updated_at: now,
+      snapshots: [], last_used_snapshot: null, statusLogs: [], kitsReadyAt: 0, busy: false, statusSince: Date.now(),
+    };
+    await createSandbox(core.sandboxRoot(containerId));
+    core.containers.set(containerId, c);
+    isolator.prepare(core.sandboxRoot(containerId));
+  }
+
+  const faults = new FaultRegistry();
+  const server = createSimServer(core, faults);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  core.port = (server.address() as AddressInfo).port;
+  const port = core.port;
+
+  function container(id: string): ContainerRec {
+    const c = core.containers.get(id);
+    if (!c) throw new Error(`hoody-sim: unknown container ${id}`);
+    return c;
+  }
+
+  let closed: Promise<void> | undefined;
+  const sim: Sim = {
+    port,
+    apiUrl: `http://api.localhost:${port}`,
+    token,
+    user,
+    projectId,
+    containerId,
+    containerName,
+    serverId,
+    serverName,
+    rentalId,
+    quirks,
+    faults,
+    requests: core.requests,
+    executions: core.executions,
+    isolation: isolator.isolation,
+    containerPath(id: string, absPath: string): string {
+      return mapPath(core.sandboxRoot(id), normalizeContainerPath(absPath));
+    },
+    kitUrl(id: string, slug: string, n = 1): string {
+      const c = container(id);
+      return `http://${c.project_id}-${c.id}-${slug}-${n}.${c.server_name}.containers.localhost:${port}`;
+    },
+    setContainerStatus(id: string, status: ContainerStatus): void {
+      const c = container(id);
+      if (c.status === 'paused' && status !== 'paused') core.pauseProcesses(id, false);
+      if (status !== 'running' && status !== 'paused') core.stopProcesses(id);
+      if (status === 'paused') core.pauseProcesses(id, true);
+      core.setStatus(c, status, 'system');
+      c.kitsReadyAt = status === 'running' ? Date.now() : Number.MAX_SAFE_INTEGER;
+    },
+    setWarmup(id: string, ms: number): void {
+      core.warmUp(container(id), ms);
+    },
+    close(): Promise<void> {
+      closed ??= (async () => {
+        core.closing = true;
+        await Promise.all([...core.kits.values()].map((k) => k.close?.()));
+        isolator.releaseAll();
+        core.clearTimers();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        core.clearTimers();
+        if (ownsDataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
+      })();
+      return closed;
+    },
+  };
+  return sim;
+}

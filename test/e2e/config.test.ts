@@ -1,0 +1,94 @@
+/** Start-up configuration of the built server: toolsets, filters, read-only, unknown names, size of tools/list. */
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sim } from '../../src/sim/index.js';
+import { CLI, call, connectStdio, simFor } from '../helpers/harness.js';
+
+let sim: Sim;
+beforeAll(async () => {
+  sim = await simFor();
+});
+afterAll(() => sim?.close());
+
+const names = async (args: string[]) => {
+  const c = await connectStdio(sim, { args });
+  try {
+    return (await c.client.listTools()).tools.map((t) => t.name);
+  } finally {
+    await c.close();
+  }
+};
+
+describe('tool selection', () => {
+  it('offers the three toolsets by default', async () => {
+    const n = await names([]);
+    expect(n).toEqual([
+      'project_list', 'container_list', 'container_get', 'container_create', 'container_action', 'container_delete', 'container_snapshot',
+      'exec_run', 'exec_status', 'exec_input', 'exec_cancel',
+      'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_transfer',
+    ]);
+  });
+
+  it('--read-only keeps only read tools, and they still work', async () => {
+    const n = await names(['--read-only']);
+    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'exec_status', 'file_read', 'file_list', 'file_search']);
+    const c = await connectStdio(sim, { args: ['--read-only'] });
+    try {
+      await expect(call(c.client, 'exec_run', { container: sim.containerId, command: 'touch /home/user/x' })).rejects.toThrow(/exec_run not found/);
+      const r = await call(c.client, 'file_list', { container: sim.containerId, path: '/home/user' });
+      expect(r.isError, r.text).toBe(false);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('--toolsets, --tools, --exclude-tools (and env twins)', async () => {
+    expect(await names(['--toolsets', 'files', '--exclude-tools', 'file_transfer,file_delete'])).toEqual([
+      'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage',
+    ]);
+    expect(await names(['--tools', 'exec_run,file_read'])).toEqual(['exec_run', 'file_read']);
+    const c = await connectStdio(sim, { env: { HOODY_TOOLSETS: 'exec' } });
+    expect((await c.client.listTools()).tools.map((t) => t.name)).toEqual(['exec_run', 'exec_status', 'exec_input', 'exec_cancel']);
+    await c.close();
+  });
+
+  it('unknown names fail at start with exit code 2 and a clear message', () => {
+    for (const args of [['--tools', 'nope'], ['--toolsets', 'bogus'], ['--frobnicate']]) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 10_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/hoody-mcp: unknown/);
+    }
+  });
+
+  it('--help lists every flag with its env twin', () => {
+    const r = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+    for (const s of ['--token', 'HOODY_TOKEN', '--api-url', '--realm', '--container', '--toolsets', '--tools', '--exclude-tools', '--read-only', '--http', '--port', '--host', '--sim']) {
+      expect(r.stdout).toContain(s);
+    }
+  });
+
+  it('without a token, tools say how to provide one', async () => {
+    const c = await connectStdio(sim, { env: { HOODY_TOKEN: '' } });
+    try {
+      const r = await call(c.client, 'project_list');
+      expect(r.isError).toBe(true);
+      expect(r.text).toMatch(/no Hoody token — set HOODY_TOKEN or pass --token/);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('context cost', () => {
+  it('tools/list for containers, exec and files costs at most 3,500 tokens (JSON bytes / 4)', async () => {
+    const c = await connectStdio(sim, { args: ['--toolsets', 'containers,exec,files'] });
+    try {
+      const { tools } = await c.client.listTools();
+      const bytes = Buffer.byteLength(JSON.stringify(tools));
+      expect(bytes / 4).toBeLessThanOrEqual(3500);
+      for (const t of tools) expect(t.inputSchema.type).toBe('object');
+    } finally {
+      await c.close();
+    }
+  });
+});

@@ -1,0 +1,165 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeError } from '../../src/core/errors.js';
+import { localhostLookup, request, readJson } from '../../src/core/http.js';
+import { containersDomain, kitSlug } from '../../src/core/kits.js';
+import { realmBase } from '../../src/core/control.js';
+import { cleanPtyText, kitKeyName } from '../../src/core/kits/terminal.js';
+import { containerPath } from '../../src/core/kits/files.js';
+import { parseJob } from '../../src/core/jobs.js';
+
+describe('normalizeError folds every kit error shape', () => {
+  it.each([
+    ['control plane', 404, '{"statusCode":404,"error":"Not Found","message":"Container not found"}', 'not_found', 'Container not found', undefined],
+    ['terminal', 400, '{"statusCode":400,"error":"Bad Request","message":"Invalid parameter"}', 'bad_request', 'Invalid parameter', undefined],
+    ['files', 403, '{"error":"Access to /x is forbidden","success":false}', 'forbidden', 'Access to /x is forbidden', undefined],
+    ['watch', 409, '{"code":"HISTORY_GAP","message":"cursor too old","details":"{}"}', 'conflict', 'cursor too old', 'HISTORY_GAP'],
+    ['exec admin', 400, '{"error":"VALIDATION_ERROR","code":"VALIDATION_ERROR","timestamp":"x"}', 'bad_request', 'VALIDATION_ERROR', 'VALIDATION_ERROR'],
+    ['daemon', 400, '{"success":false,"error":"program not found"}', 'bad_request', 'program not found', undefined],
+    ['signing', 503, '{"statusCode":503,"error":"SIGNING_NOT_CONFIGURED","message":"Response signing is not configured"}', 'unavailable', 'Response signing is not configured', 'SIGNING_NOT_CONFIGURED'],
+  ])('%s', (_n, status, body, kind, message, code) => {
+    const e = normalizeError(status as number, body as string, 'files');
+    expect(e.kind).toBe(kind);
+    expect(e.message).toBe(message);
+    expect(e.code).toBe(code);
+  });
+
+  it('reads the proxy HTML 502 page as "kit not reachable"', () => {
+    const e = normalizeError(502, '<!DOCTYPE html><html><title>Error 502</title></html>', 'files');
+    expect(e.kind).toBe('unavailable');
+    expect(e.message).toMatch(/could not reach the container's files kit/);
+  });
+
+  it('names an empty 429', () => {
+    expect(normalizeError(429, '', 'files', 3).message).toBe('rate limited');
+  });
+});
+
+describe('kit URLs', () => {
+  it('derives the containers domain from the API URL, keeping the port', () => {
+    expect(containersDomain('https://api.hoody.icu')).toEqual({ protocol: 'https:', domain: 'containers.hoody.icu', port: '' });
+    expect(containersDomain('http://api.localhost:8080')).toEqual({ protocol: 'http:', domain: 'containers.localhost', port: '8080' });
+    expect(containersDomain('https://0123456789abcdef01234567.api.hoody.com').domain).toBe('containers.hoody.com');
+    expect(() => containersDomain('https://example.com')).toThrow(/api\.<domain>/);
+  });
+  it('follows the slug rules', () => {
+    expect(kitSlug('files')).toBe('files-1');
+    expect(kitSlug('display-2')).toBe('display-2');
+    expect(kitSlug('http-8080')).toBe('http-8080');
+    expect(kitSlug('http')).toBe('http-80');
+    expect(kitSlug('https')).toBe('https-443');
+    expect(kitSlug('ssh')).toBe('ssh');
+    expect(kitSlug('proxyLogs')).toBe('logs-1');
+    expect(kitSlug('app')).toBe('run-1');
+    expect(kitSlug('notifications')).toBe('n-1');
+    expect(() => kitSlug('../x')).toThrow();
+  });
+  it('scopes the API host to a realm', () => {
+    expect(realmBase('https://api.hoody.icu', '0123456789abcdef01234567').host).toBe('0123456789abcdef01234567.api.hoody.icu');
+  });
+});
+
+describe('terminal text', () => {
+  it('strips ANSI, folds CRLF and carriage-return rewrites', () => {
+    expect(cleanPtyText('\x1b[31mred\x1b[0m\r\nnext\r\n')).toBe('red\nnext\n');
+    expect(cleanPtyText('10%\r50%\r100%\r\ndone')).toBe('100%\ndone');
+  });
+  it('maps key names to the kit names', () => {
+    expect(['Enter', 'Tab', 'Escape', 'Up', 'Ctrl+C', 'PageDown', 'Backspace', 'F5', 'q'].map(kitKeyName)).toEqual([
+      'enter', 'tab', 'escape', 'up', 'ctrl+c', 'page_down', 'bs', 'f5', 'q',
+    ]);
+  });
+});
+
+describe('paths and handles', () => {
+  it('normalises container paths', () => {
+    expect(containerPath('~/a/../b.txt')).toBe('/home/user/b.txt');
+    expect(containerPath('/a/b/')).toBe('/a/b');
+    expect(containerPath('/../../etc')).toBe('/etc');
+    expect(() => containerPath('relative/x')).toThrow(/not absolute/);
+  });
+  it('parses job handles and rejects anything else', () => {
+    expect(parseJob('23817-4410')).toEqual({ terminalId: '23817', commandId: '4410' });
+    expect(() => parseJob('abc')).toThrow(/not a job handle/);
+  });
+});
+
+describe('http core', () => {
+  let server: http.Server;
+  let base: string;
+  const hits: Record<string, number> = {};
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const key = `${req.method} ${req.url}`;
+      hits[key] = (hits[key] ?? 0) + 1;
+      const n = hits[key]!;
+      if (req.url === '/flaky' && n <= 2) {
+        res.writeHead(502, { 'content-type': 'text/html' });
+        return res.end('<!DOCTYPE html>Error 502');
+      }
+      if (req.url === '/limited' && n === 1) {
+        res.writeHead(429, { 'retry-after': '1' });
+        return res.end();
+      }
+      if (req.url === '/post502') {
+        res.writeHead(502);
+        return res.end();
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, n }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://api.localhost:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('resolves *.localhost to loopback itself', async () => {
+    const addr = await new Promise<string>((resolve, reject) =>
+      localhostLookup('a-b-files-1.sim.containers.localhost', {}, (err, a) => (err ? reject(err) : resolve(a as string))),
+    );
+    expect(addr).toBe('127.0.0.1');
+  });
+
+  it('retries an idempotent GET through a 502 burst', async () => {
+    const res = await request({ method: 'GET', url: new URL('/flaky', base), source: 'files', retry: { baseMs: 10 } });
+    expect(await readJson(res, 'files')).toEqual({ ok: true, n: 3 });
+  });
+
+  it('honours Retry-After on 429', async () => {
+    const t = Date.now();
+    const res = await request({ method: 'GET', url: new URL('/limited', base), source: 'api' });
+    expect(res.status).toBe(200);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(950);
+    await res.body.dump();
+  });
+
+  it('never re-sends a POST blindly after a 502', async () => {
+    const res = await request({ method: 'POST', url: new URL('/post502', base), source: 'terminal', body: { a: 1 }, retry: { baseMs: 10 } });
+    expect(res.status).toBe(502);
+    await res.body.dump();
+    expect(hits['POST /post502']).toBe(1);
+  });
+
+  it('re-sends a POST once the server confirms it never started', async () => {
+    let asked = 0;
+    const res = await request({
+      method: 'POST',
+      url: new URL('/post502', base),
+      source: 'terminal',
+      body: {},
+      retry: { baseMs: 10, attempts: 3 },
+      verifyNotStarted: async () => (asked++, true),
+    });
+    expect(res.status).toBe(502);
+    await res.body.dump();
+    expect(asked).toBe(2);
+    expect(hits['POST /post502']).toBe(4);
+  });
+
+  it('aborts with the caller signal', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(request({ method: 'GET', url: new URL('/x', base), source: 'files', signal: ac.signal })).rejects.toMatchObject({ kind: 'aborted' });
+  });
+});

@@ -1,0 +1,211 @@
+import * as z from 'zod';
+import type { Container } from '../src/core/control.js';
+import { HoodyError } from '../src/core/errors.js';
+import { fail, ok } from '../src/mcp/result.js';
+import { columns, container, fmtSeconds, tool, waitS } from './common.js';
+
+const row = (c: Container) => [c.id, c.name, c.status, c.project_alias ?? c.project_id, c.server_name];
+
+function brief(c: Container) {
+  return { id: c.id, name: c.name, status: c.status, project: c.project_id, server: c.server_name };
+}
+
+/** Links a person can open. Kit URLs are capabilities: only this tool shows them, on purpose. */
+const LINKS: [string, string][] = [
+  ['desktop', 'desktop-1'],
+  ['terminal', 'terminal-1'],
+  ['code', 'code-1'],
+  ['files', 'files-1'],
+  ['workspaces', 'workspaces-1'],
+];
+
+export const containerTools = [
+  tool({
+    name: 'project_list',
+    title: 'List projects',
+    description: 'List Hoody projects (id, name).',
+    toolset: 'containers',
+    kind: 'read',
+    input: z.object({}),
+    async handler(_args, { deps, signal }) {
+      const projects = await deps.control.listProjects(signal);
+      const list = projects.map((p) => ({ id: p.id, name: p.alias }));
+      const text = list.length ? columns(list.map((p) => [p.id, p.name])) : 'no projects';
+      return ok(text, { projects: list });
+    },
+  }),
+
+  tool({
+    name: 'container_list',
+    title: 'List containers',
+    description: 'List containers: id, name, status, project, server.',
+    toolset: 'containers',
+    kind: 'read',
+    input: z.object({
+      project: z.string().optional().describe('Project id'),
+      status: z.string().optional().describe('Only this status, e.g. running'),
+    }),
+    async handler({ project, status }, { deps, signal }) {
+      let list = await deps.control.listContainers({ project, signal });
+      if (status) list = list.filter((c) => c.status === status);
+      for (const c of list) deps.resolver.remember(c);
+      const text = list.length ? columns(list.map(row)) : 'no containers';
+      return ok(text, { containers: list.map(brief) });
+    },
+  }),
+
+  tool({
+    name: 'container_get',
+    title: 'Container details',
+    description: 'Details of one container, with links a person can open (desktop, terminal, code, files, workspaces). The links grant access: share them only with their owner.',
+    toolset: 'containers',
+    kind: 'read',
+    input: z.object({ container }),
+    async handler({ container: ref }, { deps, signal }) {
+      const c = await deps.container(ref, signal);
+      const links = Object.fromEntries(LINKS.map(([k, slug]) => [k, deps.resolver.urlFor(c, slug).href]));
+      const facts = [
+        `${c.name} (${c.id}) — ${c.status}`,
+        `project ${c.project_alias ?? ''} ${c.project_id}`.replace(/\s+/g, ' '),
+        `server ${c.server_name}${c.container_image ? ` · image ${c.container_image}` : ''}${c.dev_kit ? ' · dev_kit' : ''}`,
+        ...(c.created_at ? [`created ${c.created_at}`] : []),
+        ...Object.entries(links).map(([k, u]) => `${k}: ${u}`),
+      ];
+      return ok(facts.join('\n'), { ...brief(c), image: c.container_image ?? null, created_at: c.created_at ?? null, links });
+    },
+  }),
+
+  tool({
+    name: 'container_create',
+    title: 'Create container',
+    description: 'Create a container and wait until it runs and its kits answer (progress while waiting). Containers persist until deleted.',
+    toolset: 'containers',
+    kind: 'write',
+    input: z.object({
+      project: z.string().optional().describe('Project id (default: the only project)'),
+      name: z.string().regex(/^[A-Za-z0-9_-]{3,100}$/, '3-100 characters: letters, digits, _ or -').optional(),
+      server_id: z.string().optional().describe('Server (default: first active rental)'),
+      dev_kit: z.boolean().optional().describe('Install developer tools (cannot be changed later)'),
+      wait_s: waitS(45),
+    }),
+    async handler(args, { deps, signal, progress }) {
+      const started = Date.now();
+      let project = args.project;
+      if (!project) {
+        const projects = await deps.control.listProjects(signal);
+        if (projects.length !== 1) {
+          return fail(
+            projects.length ? `${projects.length} projects exist` : 'no project exists',
+            projects.length ? `pass project (one of: ${projects.map((p) => `${p.id} ${p.alias}`).join(', ')})` : 'create a project in Hoody first',
+          );
+        }
+        project = projects[0]!.id;
+      }
+      let serverId = args.server_id;
+      if (!serverId) {
+        const rentals = await deps.control.listRentals(signal);
+        serverId = rentals.find((r) => r.status === 'active')?.server_id ?? rentals[0]?.server_id;
+        if (!serverId) return fail('no server rental found', 'rent a server in Hoody, or pass server_id');
+      }
+      const body: Record<string, unknown> = { server_id: serverId };
+      if (args.name) body.name = args.name;
+      if (args.dev_kit !== undefined) body.dev_kit = args.dev_kit;
+      const created = await deps.control.createContainer(project, body, signal);
+      await progress(`${created.name}: ${created.status}`);
+      let last = created.status;
+      const { container: c, ready } = await deps.waitReady(created.id, {
+        deadline: started + (args.wait_s ?? 45) * 1000,
+        signal,
+        onTick: async (x) => {
+          if (x.status !== last) await progress(`${x.name}: ${x.status}`);
+          last = x.status;
+        },
+      });
+      const took = fmtSeconds(Date.now() - started);
+      const text = ready
+        ? `created ${c.name} (${c.id}), running, kits answering · ${took}`
+        : `created ${c.name} (${c.id}), still ${c.status === 'running' ? 'starting its kits' : c.status} after ${took} — call container_get to check again`;
+      return ok(text, { ...brief(c), ready });
+    },
+  }),
+
+  tool({
+    name: 'container_action',
+    title: 'Start/stop container',
+    description: 'start, stop, restart, pause, resume or force_stop a container; returns once the new status is reached.',
+    toolset: 'containers',
+    kind: 'write',
+    idempotent: true,
+    input: z.object({
+      container,
+      action: z.enum(['start', 'stop', 'restart', 'pause', 'resume', 'force_stop']),
+      wait_s: waitS(45),
+    }),
+    async handler({ container: ref, action, wait_s }, { deps, signal, progress }) {
+      const started = Date.now();
+      const id = await deps.containerId(ref, signal);
+      const op = action === 'force_stop' ? 'force-stop' : action;
+      await progress(`${action}…`);
+      const { container: c, reached, already } = await deps.act(id, op, {
+        deadline: started + (wait_s ?? 45) * 1000,
+        signal,
+        onTick: (x) => progress(`${x.name}: ${x.status}`),
+      });
+      const text = already
+        ? `${c.name} was already ${c.status}`
+        : reached
+          ? `${c.name}: ${c.status} · ${fmtSeconds(Date.now() - started)}`
+          : `${c.name}: ${c.status} (not yet settled after ${fmtSeconds(Date.now() - started)}) — call container_get to check`;
+      return ok(text, { ...brief(c), reached });
+    },
+  }),
+
+  tool({
+    name: 'container_delete',
+    title: 'Delete container',
+    description: 'Delete a container and its snapshots. Irreversible.',
+    toolset: 'containers',
+    kind: 'destructive',
+    input: z.object({ container }),
+    async handler({ container: ref }, { deps, signal }) {
+      const c = await deps.container(ref, signal);
+      await deps.control.deleteContainer(c.id, signal);
+      deps.resolver.invalidate(c.id);
+      deps.forgetName(c.name);
+      return ok(`deleted ${c.name} (${c.id})`, { id: c.id, name: c.name, deleted: true });
+    },
+  }),
+
+  tool({
+    name: 'container_snapshot',
+    title: 'Snapshots',
+    description: 'List, create or restore container snapshots. Restore rewinds the filesystem and kills running processes.',
+    toolset: 'containers',
+    kind: 'destructive',
+    input: z.object({
+      container,
+      action: z.enum(['list', 'create', 'restore']),
+      snapshot: z.string().optional().describe('Snapshot name (restore)'),
+      alias: z.string().max(100).optional().describe('Label for a new snapshot'),
+    }),
+    async handler({ container: ref, action, snapshot, alias }, { deps, signal }) {
+      const id = await deps.containerId(ref, signal);
+      if (action === 'create') {
+        const s = await deps.control.createSnapshot(id, alias, signal);
+        return ok(`created snapshot ${s.name}${s.alias ? ` (${s.alias})` : ''}`, { snapshot: s });
+      }
+      if (action === 'restore') {
+        if (!snapshot) return fail('restore needs `snapshot`', 'call with action "list" to see snapshot names');
+        await deps.control.restoreSnapshot(id, snapshot, signal).catch((err) => {
+          if (err instanceof HoodyError && err.kind === 'not_found') err.hint = 'call with action "list" to see snapshot names';
+          throw err;
+        });
+        deps.resolver.invalidate(id);
+        return ok(`restored snapshot ${snapshot}`, { restored: snapshot });
+      }
+      const list = await deps.control.listSnapshots(id, signal);
+      const text = list.length ? columns(list.map((s) => [s.name, s.alias ?? '', s.created_at ?? ''])) : 'no snapshots';
+      return ok(text, { snapshots: list.map((s) => ({ name: s.name, alias: s.alias ?? null, created_at: s.created_at ?? null })) });
+    },
+  }),
+];

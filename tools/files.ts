@@ -1,0 +1,370 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, stat as localStat, unlink } from 'node:fs/promises';
+import { isAbsolute, posix } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as z from 'zod';
+import { HoodyError } from '../src/core/errors.js';
+import { containerPath, type FileStat } from '../src/core/kits/files.js';
+import { BUDGET_CHARS, clip, fail, ok, resourceLink } from '../src/mcp/result.js';
+import { columns, container, fileUri, fmtBytes, tool, type Deps } from './common.js';
+
+const path = z.string().min(1).describe('Absolute container path (~ = /home/user)');
+
+const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
+const MAX_INLINE_IMAGE = 768 * 1024;
+const MAX_TEXT_FILE = 16 * 1024 * 1024;
+
+const markKey = (id: string, p: string) => `${id}:${p}`;
+
+async function statOrFail(deps: Deps, id: string, p: string, signal: AbortSignal): Promise<FileStat> {
+  const s = await deps.files.stat(id, p, signal);
+  if (!s) throw new HoodyError({ kind: 'not_found', source: 'files', message: `${p} does not exist`, hint: 'file_list shows what is there' });
+  return s;
+}
+
+/** Remember what a file looked like when this principal last saw it. */
+async function mark(deps: Deps, id: string, p: string, signal: AbortSignal, known?: FileStat) {
+  const s = known ?? (await deps.files.stat(id, p, signal).catch(() => undefined));
+  if (s) deps.fileMarks.set(markKey(id, p), { mtimeMs: s.mtimeMs, size: s.size });
+}
+
+/** cat -n numbering. */
+const numbered = (lines: string[], first: number) => lines.map((l, i) => `${String(first + i).padStart(6)}\t${l}`).join('\n');
+
+/** Shell-style glob (* ? [..]) → RegExp for one name. */
+function globRe(pattern: string): RegExp {
+  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`);
+}
+
+/** A compact diff of one edit: the changed lines with a little context, line-numbered. */
+function shortDiff(before: string, after: string): string {
+  const a = before.split('\n');
+  const b = after.split('\n');
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length - 1;
+  let endB = b.length - 1;
+  while (endA >= start && endB >= start && a[endA] === b[endB]) {
+    endA--;
+    endB--;
+  }
+  const ctx = 2;
+  const from = Math.max(0, start - ctx);
+  const out: string[] = [`@@ line ${start + 1} @@`];
+  for (let i = from; i < start; i++) out.push(`  ${a[i]}`);
+  const removed = a.slice(start, endA + 1).map((l) => `- ${l}`);
+  const added = b.slice(start, endB + 1).map((l) => `+ ${l}`);
+  const cap = (ls: string[]) => (ls.length > 20 ? [...ls.slice(0, 20), `  … ${ls.length - 20} more`] : ls);
+  out.push(...cap(removed), ...cap(added));
+  for (let i = endA + 1; i < Math.min(a.length, endA + 1 + ctx); i++) out.push(`  ${a[i]}`);
+  return out.join('\n');
+}
+
+function countOf(haystack: string, needle: string): number {
+  let n = 0;
+  for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+export const fileTools = [
+  tool({
+    name: 'file_read',
+    title: 'Read file',
+    description:
+      'Read a text file with line numbers (cat -n). offset = first line (1-based), limit = line count (default up to 2000). Images come back as images; binary or huge files as a resource link.',
+    toolset: 'files',
+    kind: 'read',
+    input: z.object({
+      container,
+      path,
+      offset: z.number().int().min(1).optional(),
+      limit: z.number().int().min(1).max(100_000).optional(),
+    }),
+    async handler(args, { deps, signal }) {
+      const id = await deps.containerId(args.container, signal);
+      const p = containerPath(args.path);
+      const s = await statOrFail(deps, id, p, signal);
+      if (s.type === 'dir') return fail(`${p} is a directory`, 'use file_list');
+      const uri = fileUri(id, p);
+      const mime = IMAGE_TYPES[posix.extname(p).toLowerCase()];
+      if (mime && s.size <= MAX_INLINE_IMAGE) {
+        const bytes = await deps.files.readBytes(id, p, signal);
+        return { content: [{ type: 'image', data: bytes.toString('base64'), mimeType: mime }, { type: 'text', text: `${p} · ${fmtBytes(s.size)}` }] };
+      }
+      if (s.size > MAX_TEXT_FILE && !args.offset) {
+        return ok(`${p} is ${fmtBytes(s.size)}: too large to read whole — pass offset/limit, or file_transfer it`, { size: s.size }, [
+          resourceLink(uri, posix.basename(p), { size: s.size }),
+        ]);
+      }
+      const first = args.offset ?? 1;
+      const want = args.limit ?? 2000;
+      const { text, total } = await deps.files.readLines(id, p, first, first + want - 1, signal);
+      if (text.includes('\0')) {
+        return ok(`${p} is binary (${fmtBytes(s.size)}) — read it as a resource, or file_transfer it`, { size: s.size, binary: true }, [
+          resourceLink(uri, posix.basename(p), { mimeType: mime ?? 'application/octet-stream', size: s.size }),
+        ]);
+      }
+      await mark(deps, id, p, signal, s);
+      if (!text) return ok(s.size === 0 ? `${p} is empty` : `${p} has fewer than ${first} lines${total ? ` (${total})` : ''}`, { lines: 0, total: total ?? null });
+      const lines = text.replace(/\n$/, '').split('\n');
+      // Fit whole lines into the budget; the rest is reached with offset.
+      let used = 0;
+      let n = 0;
+      for (; n < lines.length; n++) {
+        used += Math.min(lines[n]!.length, 2000) + 8;
+        if (used > BUDGET_CHARS - 400) break;
+      }
+      const shown = lines.slice(0, n).map((l) => (l.length > 2000 ? `${l.slice(0, 2000)}… [line cut at 2000 of ${l.length} chars]` : l));
+      const last = first + n - 1;
+      const more = n < lines.length || (total === undefined && lines.length >= want);
+      const note = more ? `\n… lines ${first}-${last} shown${total ? ` of ${total}` : ''}; continue with offset=${last + 1}` : '';
+      return ok(numbered(shown, first) + note, { path: p, first, last, total: total ?? null, more });
+    },
+  }),
+
+  tool({
+    name: 'file_write',
+    title: 'Write file',
+    description: 'Create or overwrite a file (parent directories are created), or append to it. content is utf8 text, or base64 with encoding="base64".',
+    toolset: 'files',
+    kind: 'write',
+    input: z.object({
+      container,
+      path,
+      content: z.string(),
+      encoding: z.enum(['utf8', 'base64']).optional(),
+      append: z.boolean().optional(),
+    }),
+    async handler(args, { deps, signal }) {
+      const id = await deps.containerId(args.container, signal);
+      const p = containerPath(args.path);
+      if (args.encoding === 'base64' && !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(args.content)) {
+        return fail('content is not valid base64', 'send utf8 text without encoding, or valid base64');
+      }
+      const bytes = Buffer.from(args.content, args.encoding === 'base64' ? 'base64' : 'utf8');
+      const put = () => deps.files.write(id, p, bytes, { append: args.append, signal });
+      let size: number;
+      try {
+        size = await put();
+      } catch (err) {
+        if (!(err instanceof HoodyError) || (err.kind !== 'not_found' && err.kind !== 'conflict')) throw err;
+        await deps.files.mkdir(id, posix.dirname(p), signal);
+        size = await put();
+      }
+      await mark(deps, id, p, signal);
+      return ok(`${args.append ? 'appended' : 'wrote'} ${fmtBytes(bytes.length)} to ${p}${args.append ? ` (now ${fmtBytes(size)})` : ''}`, {
+        path: p,
+        bytes: bytes.length,
+        size,
+      });
+    },
+  }),
+
+  tool({
+    name: 'file_edit',
+    title: 'Edit file',
+    description:
+      'Replace old_string with new_string in a file (exact match, whitespace included). Fails if it is missing, or found more than once without replace_all, or if the file changed since you read it. Returns a short diff.',
+    toolset: 'files',
+    kind: 'write',
+    input: z.object({
+      container,
+      path,
+      old_string: z.string().min(1),
+      new_string: z.string(),
+      replace_all: z.boolean().optional(),
+    }),
+    async handler(args, { deps, signal }) {
+      const id = await deps.containerId(args.container, signal);
+      const p = containerPath(args.path);
+      if (args.old_string === args.new_string) return fail('old_string and new_string are the same', 'nothing to change');
+      const s = await statOrFail(deps, id, p, signal);
+      if (s.type === 'dir') return fail(`${p} is a directory`, 'file_edit edits files');
+      const seen = deps.fileMarks.get(markKey(id, p));
+      if (seen && (seen.size !== s.size || (seen.mtimeMs !== undefined && s.mtimeMs !== undefined && seen.mtimeMs !== s.mtimeMs))) {
+        return fail(`${p} changed since you last read it; nothing written`, 'file_read it again, then edit');
+      }
+      const bytes = await deps.files.readBytes(id, p, signal);
+      const before = bytes.toString('utf8');
+      const n = countOf(before, args.old_string);
+      if (n === 0) return fail(`old_string not found in ${p}; nothing written`, 'file_read the file and copy the exact text, whitespace included');
+      if (n > 1 && !args.replace_all) {
+        return fail(`old_string occurs ${n} times in ${p}; nothing written`, 'add surrounding lines to make it unique, or pass replace_all=true');
+      }
+      const after = args.replace_all ? before.split(args.old_string).join(args.new_string) : before.replace(args.old_string, () => args.new_string);
+      // Stale check between this read and the write: the file must still be what we read.
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      if ((await deps.files.sha256(id, p, signal)) !== digest) {
+        return fail(`${p} changed while it was being edited; nothing written`, 'file_read it again, then edit');
+      }
+      await deps.files.write(id, p, Buffer.from(after, 'utf8'), { signal });
+      await mark(deps, id, p, signal);
+      return ok(`edited ${p} (${n} replacement${n > 1 ? 's' : ''})\n${clip(shortDiff(before, after), { budget: 4000 }).text}`, {
+        path: p,
+        replacements: n,
+      });
+    },
+  }),
+
+  tool({
+    name: 'file_list',
+    title: 'List directory',
+    description: 'List a directory: d/f, size, name. pattern filters names (glob, e.g. *.ts); recursive walks subdirectories.',
+    toolset: 'files',
+    kind: 'read',
+    input: z.object({ container, path, pattern: z.string().optional(), recursive: z.boolean().optional() }),
+    async handler(args, { deps, signal }) {
+      const id = await deps.containerId(args.container, signal);
+      const p = containerPath(args.path);
+      let rows: string[][];
+      let truncated = false;
+      if (args.recursive) {
+        const g = await deps.files.glob(id, p, `**/${args.pattern ?? '*'}`, { maxResults: 2000, signal });
+        truncated = g.truncated;
+        rows = g.entries.map((e) => [e.type === 'dir' ? 'd' : 'f', e.type === 'dir' ? '' : fmtBytes(e.size), posix.relative(p, e.path) || e.path]);
+      } else {
+        const re = args.pattern ? globRe(args.pattern) : undefined;
+        const list = (await deps.files.list(id, p, signal)).filter((e) => !re || re.test(e.name));
+        list.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'dir' ? -1 : 1));
+        rows = list.map((e) => [e.type === 'dir' ? 'd' : 'f', e.type === 'dir' ? '' : fmtBytes(e.size), e.type === 'dir' ? `${e.name}/` : e.name]);
+      }
+      if (!rows.length) return ok(`${p}: no entries${args.pattern ? ` matching ${args.pattern}` : ''}`, { path: p, count: 0 });
+      const body = clip(columns(rows), { head: 1, more: 'narrow with pattern, or list a subdirectory' });
+      return ok(`${p} · ${rows.length} entries${truncated ? ' (kit truncated the walk)' : ''}\n${body.text}`, { path: p, count: rows.length, truncated });
+    },
+  }),
+
+  tool({
+    name: 'file_search',
+    title: 'Search file contents',
+    description: 'Search file contents under a directory (ripgrep regex; .gitignore respected). Returns path:line: text.',
+    toolset: 'files',
+    kind: 'read',
+    input: z.object({
+      container,
+      pattern: z.string().min(1).describe('Regex (or literal with fixed=true)'),
+      path: path.optional().describe('Directory (default /home/user)'),
+      glob: z.string().optional().describe('Only files matching, e.g. *.py'),
+      ignore_case: z.boolean().optional(),
+      fixed: z.boolean().optional(),
+    }),
+    async handler(args, { deps, signal }) {
+      const id = await deps.containerId(args.container, signal);
+      const dir = containerPath(args.path ?? '/home/user');
+      const r = await deps.files.grep(id, dir, args.pattern, { glob: args.glob, ignoreCase: args.ignore_case, fixed: args.fixed, maxMatches: 500, signal });
+      if (!r.matches.length) return ok(`no matches for ${args.pattern} under ${dir}`, { count: 0 });
+      const lines = r.matches.map((m) => `${m.path}:${m.line}: ${m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text}`);
+      const body = clip(lines.join('\n'), { head: 1, more: 'narrow with path or glob' });
+      const more = r.truncated ? ` (more matches exist; narrow the search)` : '';
+      return ok(`${r.matches.length} matches${more}\n${body.text}`, { count: r.matches.length, truncated: r.truncated });
+    },
+  }),
+
+  tool({
+    name: 'file_manage',
+    title: 'Move/copy/mkdir',
+    description: 'move (rename) or copy path to `to`, or mkdir path (parents included).',
+    toolset: 'files',
+    kind: 'write',
+    input: z.object({
+      container,
+      op: z.enum(['move', 'copy', 'mkdir']),
+      path,
+      to: z.string().optional().describe('Destination path (move, copy)'),
+      overwrite: z.boolean().optional().describe('copy: replace an existing destination'),
+    }),
+    async handler(args, { deps, signal }) {
+      const id = await deps.containerId(args.container, signal);
+      const p = containerPath(args.path);
+      if (args.op === 'mkdir') {
+        await deps.files.mkdir(id, p, signal);
+        return ok(`created ${p}/`, { path: p });
+      }
+      if (!args.to) return fail(`${args.op} needs \`to\``, 'pass the destination path');
+      const to = containerPath(args.to);
+      if (args.op === 'copy') await deps.files.copy(id, p, to, args.overwrite ?? false, signal);
+      else await deps.files.move(id, p, to, signal);
+      deps.fileMarks.delete(markKey(id, p));
+      return ok(`${args.op === 'copy' ? 'copied' : 'moved'} ${p} → ${to}`, { from: p, to });
+    },
+  }),
+
+  tool({
+    name: 'file_delete',
+    title: 'Delete file',
+    description: 'Delete a file, or a directory and everything in it (recursive=true required).',
+    toolset: 'files',
+    kind: 'destructive',
+    input: z.object({ container, path, recursive: z.boolean().optional() }),
+    async handler(args, { deps, signal }) {
+      const id = await deps.containerId(args.container, signal);
+      const p = containerPath(args.path);
+      if (p === '/') return fail('refusing to delete /', 'name what to delete');
+      const s = await statOrFail(deps, id, p, signal);
+      if (s.type === 'dir' && !args.recursive) {
+        return fail(`${p} is a directory`, 'pass recursive=true to delete it and everything in it');
+      }
+      await deps.files.remove(id, p, signal);
+      deps.fileMarks.delete(markKey(id, p));
+      return ok(`deleted ${p}${s.type === 'dir' ? '/ (recursively)' : ''}`, { path: p, deleted: true });
+    },
+  }),
+
+  tool({
+    name: 'file_transfer',
+    title: 'Upload/download file',
+    description: 'Copy a file between this machine and the container, streamed (never through the model). Local server only.',
+    toolset: 'files',
+    kind: 'write',
+    idempotent: true,
+    input: z.object({
+      container,
+      direction: z.enum(['upload', 'download']),
+      local_path: z.string().min(1).describe('Absolute path on this machine'),
+      remote_path: path,
+    }),
+    async handler(args, { deps, signal, remote, progress }) {
+      if (remote) return fail('file_transfer is not available on a remote server', 'local paths would be the server host\'s; use file_read/file_write');
+      if (!isAbsolute(args.local_path)) return fail(`local_path "${args.local_path}" is not absolute`, 'pass an absolute path on this machine');
+      const id = await deps.containerId(args.container, signal);
+      const p = containerPath(args.remote_path);
+      let moved = 0;
+      let lastReport = Date.now();
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          moved += chunk.length;
+          if (Date.now() - lastReport > 5_000) {
+            lastReport = Date.now();
+            void progress(`${fmtBytes(moved)} moved`);
+          }
+          done(null, chunk);
+        },
+      });
+      const started = Date.now();
+      if (args.direction === 'upload') {
+        const st = await localStat(args.local_path).catch(() => undefined);
+        if (!st?.isFile()) return fail(`${args.local_path} is not a readable file on this machine`);
+        const src = createReadStream(args.local_path).pipe(counter);
+        await deps.files.write(id, p, src, { signal });
+        await mark(deps, id, p, signal);
+      } else {
+        const { stream } = await deps.files.download(id, p, signal);
+        const tmp = `${args.local_path}.hoody-part`;
+        try {
+          await pipeline(stream, counter, createWriteStream(tmp), { signal });
+          await rename(tmp, args.local_path);
+        } catch (err) {
+          await unlink(tmp).catch(() => undefined);
+          throw err;
+        }
+      }
+      const secs = (Date.now() - started) / 1000;
+      const from = args.direction === 'upload' ? args.local_path : p;
+      const to = args.direction === 'upload' ? p : args.local_path;
+      return ok(`${args.direction === 'upload' ? 'uploaded' : 'downloaded'} ${fmtBytes(moved)} ${from} → ${to} in ${secs.toFixed(1)} s`, { bytes: moved, from, to });
+    },
+  }),
+];
