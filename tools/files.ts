@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { HoodyError } from '../src/core/errors.js';
 import { containerPath, type FileStat } from '../src/core/kits/files.js';
 import { BUDGET_CHARS, clip, fail, ok, resourceLink } from '../src/mcp/result.js';
-import { columns, container, fileUri, fmtBytes, tool, type Deps } from './common.js';
+import { columns, container, fileUri, fmtBytes, tool, waitS, type Deps } from './common.js';
 
 const path = z.string().min(1).describe('Absolute container path (~ = /home/user)');
 
@@ -310,6 +310,39 @@ export const fileTools = [
       await deps.files.remove(id, p, signal);
       deps.fileMarks.delete(markKey(id, p));
       return ok(`deleted ${p}${s.type === 'dir' ? '/ (recursively)' : ''}`, { path: p, deleted: true });
+    },
+  }),
+
+  tool({
+    name: 'file_watch',
+    title: 'Watch for changes',
+    description:
+      'Wait (up to wait_s) for files to change under paths, recursively. Returns events and a cursor; pass it as since to continue with no event lost.',
+    toolset: 'files',
+    kind: 'read',
+    input: z.object({
+      container,
+      paths: z.array(z.string().min(1)).min(1).max(32).optional().describe('Existing files or directories'),
+      since: z.string().optional().describe('Cursor from a previous file_watch'),
+      wait_s: waitS(25),
+    }),
+    async handler(args, { deps, signal, progress }) {
+      if (!args.since && !args.paths?.length) return fail('nothing to watch', 'pass paths, or the since cursor of a previous file_watch');
+      const id = await deps.containerId(args.container, signal);
+      const paths = args.paths?.map(containerPath);
+      await progress(`watching ${paths?.join(', ') ?? 'since cursor'}`);
+      const r = await deps.watches.wait(id, { paths, since: args.since, until: Date.now() + (args.wait_s ?? 25) * 1000, signal });
+      const lines = r.events.map((e) => `${e.kind.padEnd(8)} ${e.oldPath ? `${e.oldPath} → ` : ''}${e.path}${e.isDir ? '/' : ''}`);
+      const head = r.events.length
+        ? `${r.events.length} event${r.events.length > 1 ? 's' : ''}${r.more ? ' (more buffered: call again with since)' : ''}`
+        : `no changes within ${args.wait_s ?? 25} s`;
+      const body = clip(lines.join('\n'), { head: 1, more: 'call again with since' });
+      return ok(`${head} · cursor ${r.cursor}${lines.length ? `\n${body.text}` : ''}`, {
+        cursor: r.cursor,
+        count: r.events.length,
+        more: r.more,
+        events: r.events.slice(0, 100).map((e) => ({ id: e.id, kind: e.kind, path: e.path, ...(e.oldPath ? { old_path: e.oldPath } : {}) })),
+      });
     },
   }),
 

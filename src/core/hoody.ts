@@ -10,6 +10,8 @@ import { request, sleep } from './http.js';
 import { Jobs } from './jobs.js';
 import { FilesKit } from './kits/files.js';
 import { TerminalKit } from './kits/terminal.js';
+import { WatchKit } from './kits/watch.js';
+import { Watches } from './watches.js';
 import { KitResolver, Kits } from './kits.js';
 
 export interface HoodyConfig {
@@ -26,6 +28,10 @@ export class Hoody {
   readonly terminal: TerminalKit;
   readonly files: FilesKit;
   readonly jobs: Jobs;
+  readonly watch: WatchKit;
+  /** Watchers this principal created, by container + watched paths, so a repeat watch reuses one. */
+  readonly watchers = new Marks<string>(100);
+  readonly watches: Watches;
   readonly config: HoodyConfig;
   readonly #names = new Map<string, { id: string; at: number }>();
   /** What each file looked like when it was last read or written here: file_edit refuses stale edits. */
@@ -39,6 +45,8 @@ export class Hoody {
     this.terminal = new TerminalKit(this.kits);
     this.files = new FilesKit(this.kits);
     this.jobs = new Jobs(this.terminal);
+    this.watch = new WatchKit(this.kits);
+    this.watches = new Watches(this.watch, this.watchers);
   }
 
   /** The container id for an id-or-name reference (or the configured default). */

@@ -7,6 +7,7 @@ import { McpServer, ResourceTemplate, type ServerContext } from '@modelcontextpr
 import type { ResourceDefinition } from './define-resource.js';
 import { annotationsFor, type AnyTool, type ToolContext } from './define-tool.js';
 import { enforceBudget, errorResult } from './result.js';
+import { clientSchema } from './schema.js';
 
 export interface BuildOptions<D> {
   name: string;
@@ -57,7 +58,7 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
     const d = def;
     server.registerTool(
       d.name,
-      { title: d.title, description: d.description, inputSchema: d.input, annotations: annotationsFor(d) },
+      { title: d.title, description: d.description, inputSchema: clientSchema(d.input), annotations: annotationsFor(d) },
       async (args: unknown, ctx: ServerContext) => {
         const progress = progressReporter(ctx);
         const toolCtx: ToolContext<D> = {

@@ -25,13 +25,13 @@ describe('tool selection', () => {
     expect(n).toEqual([
       'project_list', 'container_list', 'container_get', 'container_create', 'container_action', 'container_delete', 'container_snapshot',
       'exec_run', 'exec_status', 'exec_input', 'exec_cancel',
-      'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_transfer',
+      'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch', 'file_transfer',
     ]);
   });
 
   it('--read-only keeps only read tools, and they still work', async () => {
     const n = await names(['--read-only']);
-    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'exec_status', 'file_read', 'file_list', 'file_search']);
+    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch']);
     const c = await connectStdio(sim, { args: ['--read-only'] });
     try {
       await expect(call(c.client, 'exec_run', { container: sim.containerId, command: 'touch /home/user/x' })).rejects.toThrow(/exec_run not found/);
@@ -44,7 +44,7 @@ describe('tool selection', () => {
 
   it('--toolsets, --tools, --exclude-tools (and env twins)', async () => {
     expect(await names(['--toolsets', 'files', '--exclude-tools', 'file_transfer,file_delete'])).toEqual([
-      'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage',
+      'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_watch',
     ]);
     expect(await names(['--tools', 'exec_run,file_read'])).toEqual(['exec_run', 'file_read']);
     const c = await connectStdio(sim, { env: { HOODY_TOOLSETS: 'exec' } });

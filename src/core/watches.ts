@@ -1,0 +1,89 @@
+/**
+ * File watching with a resumable cursor. A cursor is `<watcherId>@<lastEventId>`: passing it back
+ * continues strictly after that event on the same watcher, so nothing is lost between calls.
+ * Watchers are reused per container + path set and cleaned up when the kit's limit is hit.
+ */
+import { HoodyError } from './errors.js';
+import { sleep } from './http.js';
+import type { WatchEvent, WatchKit } from './kits/watch.js';
+
+export interface WatchResult {
+  events: WatchEvent[];
+  cursor: string;
+  /** More events are buffered after the last one returned. */
+  more: boolean;
+}
+
+interface Store {
+  get(key: string): string | undefined;
+  set(key: string, v: string): void;
+  delete(key: string): void;
+}
+
+export function parseCursor(cursor: string): { watcherId: string; sinceId: number } {
+  const m = /^([0-9a-fA-F-]{36})@(\d+)$/.exec(cursor.trim());
+  if (!m) throw new HoodyError({ kind: 'bad_request', source: 'watch', message: `"${cursor}" is not a file_watch cursor`, hint: 'pass the cursor a previous file_watch returned, or omit since' });
+  return { watcherId: m[1]!, sinceId: Number(m[2]) };
+}
+
+export class Watches {
+  readonly #mine: string[] = [];
+
+  constructor(
+    private readonly kit: WatchKit,
+    private readonly store: Store,
+  ) {}
+
+  async #watcherFor(containerId: string, paths: string[], signal?: AbortSignal): Promise<{ id: string; fresh: boolean }> {
+    const key = `${containerId}:${[...paths].sort().join('\0')}`;
+    const known = this.store.get(key);
+    if (known) return { id: known, fresh: false };
+    let id: string;
+    try {
+      id = await this.kit.create(containerId, paths, signal);
+    } catch (err) {
+      // 128 watchers per kit [S:10848]: make room by dropping our oldest, once.
+      if (!(err instanceof HoodyError && err.code === 'LIMIT_EXCEEDED' && this.#mine.length)) throw err;
+      await this.kit.remove(containerId, this.#mine.shift()!, signal).catch(() => undefined);
+      id = await this.kit.create(containerId, paths, signal);
+    }
+    this.store.set(key, id);
+    this.#mine.push(id);
+    return { id, fresh: true };
+  }
+
+  /**
+   * Events after the cursor (or, without one, from now on), waiting up to `until` for the first.
+   */
+  async wait(containerId: string, opts: { paths?: string[]; since?: string; until: number; signal?: AbortSignal }): Promise<WatchResult> {
+    let watcherId: string;
+    let sinceId: number | undefined;
+    if (opts.since) {
+      ({ watcherId, sinceId } = parseCursor(opts.since));
+    } else {
+      if (!opts.paths?.length) throw new HoodyError({ kind: 'bad_request', source: 'watch', message: 'no paths to watch', hint: 'pass paths, or a since cursor' });
+      const w = await this.#watcherFor(containerId, opts.paths, opts.signal);
+      watcherId = w.id;
+      if (!w.fresh) sinceId = (await this.kit.events(containerId, watcherId, undefined, opts.signal)).newest ?? 0;
+    }
+    let interval = 100;
+    for (;;) {
+      let page;
+      try {
+        page = await this.kit.events(containerId, watcherId, sinceId, opts.signal);
+      } catch (err) {
+        if (err instanceof HoodyError && (err.kind === 'not_found' || err.code === 'HISTORY_GAP')) {
+          err.hint = 'events since this cursor are lost; call file_watch again without since (then re-read what you watch)';
+          err.message = err.code === 'HISTORY_GAP' ? 'the cursor is older than the events the kit still holds' : 'the watcher behind this cursor is gone';
+        }
+        throw err;
+      }
+      const last = page.events.at(-1)?.id ?? sinceId ?? 0;
+      if (page.events.length || Date.now() >= opts.until) {
+        return { events: page.events, cursor: `${watcherId}@${last}`, more: page.newest !== undefined && page.newest > last };
+      }
+      await sleep(Math.min(interval, Math.max(0, opts.until - Date.now())), opts.signal);
+      interval = Math.min(500, interval * 2);
+    }
+  }
+}
