@@ -19,7 +19,7 @@ async function startSimulator(config: Config): Promise<() => Promise<void>> {
   config.realm = undefined;
   say(
     `simulator at ${sim.apiUrl}: project ${sim.projectId}, container "${sim.containerName}" (${sim.containerId}) running, ` +
-      `default container set. Commands run for real as ${process.env.USER ?? `uid ${process.getuid?.()}`} inside ${sim.containerPath(sim.containerId, '/')} ` +
+      `default container set. Commands run for real as ${process.env.USER ?? `uid ${process.getuid?.()}`} inside ${sim.sandboxDir(sim.containerId)} ` +
       `(${sim.isolation === 'namespace' ? 'container paths bind-mounted in a private mount namespace' : 'no mount namespace: only relative paths and the sandbox home map'}).`,
   );
   return () => sim.close();

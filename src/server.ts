@@ -32,7 +32,7 @@ export function toolsFor(config: Config) {
   }, KNOWN_TOOLSETS);
 }
 
-export function createServer(config: Config, credentials: Credentials, opts: { remote: boolean }): McpServer {
+export function createServer(config: Config, credentials: Credentials, opts: { remote: boolean; signal?: AbortSignal }): McpServer {
   let hoody: Hoody | undefined;
   return buildMcpServer<Hoody>({
     name: 'hoody-mcp',
@@ -41,6 +41,7 @@ export function createServer(config: Config, credentials: Credentials, opts: { r
     tools: toolsFor(config),
     resources: allResources,
     remote: opts.remote,
+    signal: opts.signal,
     deps: () => {
       if (!credentials.token) {
         throw new HoodyError({

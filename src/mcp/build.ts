@@ -18,6 +18,8 @@ export interface BuildOptions<D> {
   /** Dependencies, made on first use (no work before the first call: initialize stays instant). */
   deps: () => D;
   remote: boolean;
+  /** Aborts this instance's work from outside the protocol (e.g. a cancel that reached another instance). */
+  signal?: AbortSignal;
 }
 
 function progressReporter(ctx: ServerContext): { report: (message: string) => Promise<void>; enabled: boolean } {
@@ -65,7 +67,7 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
           get deps() {
             return opts.deps();
           },
-          signal: ctx.mcpReq.signal,
+          signal: opts.signal ? AbortSignal.any([ctx.mcpReq.signal, opts.signal]) : ctx.mcpReq.signal,
           remote: opts.remote,
           progress: progress.report,
           canReportProgress: progress.enabled,

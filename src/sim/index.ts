@@ -36,7 +36,7 @@ export const DEFAULT_QUIRKS: Required<SimQuirks> = {
 export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const ownsDataDir = opts.dataDir === undefined;
   const dataDir = path.resolve(opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'hoody-sim-'))));
-  const isolator = await createIsolator(path.join(dataDir, '.mnt'));
+  const isolator = await createIsolator(path.join(dataDir, '.root'));
   const quirks: SimQuirks = { ...DEFAULT_QUIRKS, ...opts.quirks };
   const core = new SimCore(SimCore.resolve(opts), quirks, dataDir, isolator);
   for (const [slug, factory] of Object.entries(KIT_FACTORIES)) core.kits.set(slug, factory(core));
@@ -114,6 +114,9 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     isolation: isolator.isolation,
     containerPath(id: string, absPath: string): string {
       return mapPath(core.sandboxRoot(id), normalizeContainerPath(absPath));
+    },
+    sandboxDir(id: string): string {
+      return core.sandboxRoot(id);
     },
     kitUrl(id: string, slug: string, n = 1): string {
       const c = container(id);

@@ -7,15 +7,18 @@
  * files kit). The container's home is `/home/user` (default user `user` [S:553-560]).
  *
  * Commands (terminal kit) see the same view when the machine lets us build a private mount
- * namespace ("namespace" isolation): `unshare -m` (root) or `unshare -r -m` (user namespace) runs a
- * holder that mounts a tmpfs as a fresh root, bind-mounts every host top-level entry into it except
- * the owned prefixes and the sandbox dirs over those; each command joins it (`nsenter`) and
- * `chroot`s into that root. Nothing is created on the host's real `/`. If that is impossible, commands run with cwd and HOME pointing into
- * the sandbox ("cwd" isolation) — container paths in command lines then reach the host.
+ * namespace ("namespace" isolation). Once per container, `unshare -m` (root) or `unshare -r -m`
+ * (user namespace) starts a holder process whose namespace rbind-mounts every host top-level entry
+ * onto a skeleton root under `dataDir/.root` (owned prefixes excepted) and the sandbox dirs onto the
+ * owned prefixes; each command joins it (`nsenter`) and `chroot`s into the skeleton. Nothing is
+ * created on the host's real `/`, and the mounts are invisible outside the namespace. If that is
+ * impossible, commands run with cwd and HOME pointing into the sandbox ("cwd" isolation) —
+ * container paths in command lines then reach the host. Either way commands run as the
+ * simulator's own user: this is a convenience sandbox, not a security boundary.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Isolation } from './types.js';
@@ -93,30 +96,16 @@ export async function createSandbox(sandboxRoot: string): Promise<void> {
 /* Isolation                                                                                         */
 /* ------------------------------------------------------------------------------------------------ */
 
-const OWNED_NAMES = OWNED_PREFIXES.map((p) => p.slice(1)).join(' ');
-
 /**
  * Builds a container's mount namespace, then holds it open: it prints `ready` and waits on stdin,
- * so it ends when the simulator ends that pipe (or dies). Inputs come only from the environment
- * (never spliced into the script): a tmpfs becomes the new root, every host top-level entry except
- * the owned prefixes is bind-mounted into it, then the sandbox dirs over the owned prefixes.
- * Mounting is slow on some kernels (tens of ms per mount), so this runs once per container and
- * commands join the namespace with `nsenter` (a few ms).
+ * so it ends when the simulator ends that pipe (or dies). Everything it mounts is listed in a
+ * generated fstab (one `mount --all` call: process start-up is the slow part on small VMs): each
+ * host top-level entry rbind-mounted onto a skeleton root prepared on disk by {@link Isolator},
+ * then the sandbox dirs over the owned prefixes. Commands join the namespace with `nsenter` and
+ * `chroot` into the skeleton.
  */
 const HOLDER_SCRIPT = `
-set -e
-R="$HOODY_SIM_ROOT"
-mount -t tmpfs -o mode=755 hoody-sim-root "$R"
-for e in /*; do
-  n="\${e#/}"
-  case " $HOODY_SIM_OWNED " in *" $n "*) continue ;; esac
-  if [ -n "$HOODY_SIM_ONLY" ]; then case " $HOODY_SIM_ONLY " in *" $n "*) ;; *) continue ;; esac; fi
-  if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$R/$n"
-  elif [ -d "$e" ]; then mkdir "$R/$n"; mount --rbind "$e" "$R/$n" 2>/dev/null || true
-  else touch "$R/$n"; mount --bind "$e" "$R/$n" 2>/dev/null || true
-  fi
-done
-for n in $HOODY_SIM_OWNED; do mkdir -p "$R/$n"; mount --bind "$HOODY_SIM_SANDBOX/$n" "$R/$n"; done
+mount --all --fstab "$HOODY_SIM_FSTAB" || exit 1
 echo ready
 exec cat >/dev/null
 `;
@@ -138,6 +127,12 @@ trap 'printf "%s" "$PWD" >&3 2>/dev/null' EXIT
 eval "$__hoody_cmd"
 `;
 
+/**
+ * Node's stdio pipes are socketpairs, which makes a non-interactive bash believe it was started by
+ * rshd and source ~/.bashrc (the host's, slow, and not the container's): `--norc` prevents that.
+ */
+const BASH_FLAGS = ['--norc', '--noprofile', '-c'];
+
 interface Strategy {
   isolation: Isolation;
   /** `unshare …` prefix that creates the namespace. */
@@ -155,20 +150,88 @@ export interface SpawnSpec {
 }
 
 interface Holder {
-  child: ChildProcess;
+  child?: ChildProcess;
   ready: Promise<number>;
+  released: boolean;
+}
+
+/** fstab fields escape whitespace and backslashes as octal. */
+function fstabEscape(p: string): string {
+  return p.replace(/[\\ \t\n]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'));
+}
+
+function fstabLine(src: string, dst: string, opt: 'bind' | 'rbind'): string {
+  return `${fstabEscape(src)} ${fstabEscape(dst)} none ${opt} 0 0`;
+}
+
+function unescapeMount(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+function waitReady(child: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready') && child.pid) resolve(child.pid);
+    });
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin?.on('error', () => undefined);
+    child.on('error', reject);
+    child.on('exit', () => reject(new Error(`could not set up the container namespace: ${err.trim() || 'exited'}`)));
+  });
 }
 
 export class Isolator {
   private readonly holders = new Map<string, Holder>();
 
+  private skeleton?: Promise<string[]>;
+
   constructor(
     private readonly strategy: Strategy,
-    /** Empty directory used as the tmpfs root mount point (each namespace mounts its own over it). */
-    private readonly mountPoint: string,
-    /** Probe only: bind just these host top-level entries (enough to run bash and cat). */
-    private readonly only?: string,
+    /** Skeleton root directory (mirrors the host's top level; namespaces mount onto it privately). */
+    private readonly rootDir: string,
+    /** Probe only: mirror just these host top-level entries (enough to run bash and cat). */
+    private readonly only?: string[],
   ) {}
+
+  /**
+   * Prepares the skeleton once: owned prefixes and empty plain directories become empty dirs, host
+   * symlinks are copied, other directories and files become mount points. Returns fstab lines that
+   * rbind the host entries onto it.
+   */
+  private prepareSkeleton(): Promise<string[]> {
+    this.skeleton ??= (async () => {
+      const mounted = new Set(
+        (await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''))
+          .split('\n')
+          .map((l) => unescapeMount(l.split(' ')[4] ?? '')),
+      );
+      await mkdir(this.rootDir, { recursive: true });
+      const lines: string[] = [];
+      for (const pre of OWNED_PREFIXES) await mkdir(path.join(this.rootDir, pre), { recursive: true });
+      for (const name of await readdir('/')) {
+        const host = '/' + name;
+        if (isOwned(host) || (this.only && !this.only.includes(name))) continue;
+        const dst = path.join(this.rootDir, name);
+        const st = await lstat(host).catch(() => undefined);
+        if (!st) continue;
+        if (st.isSymbolicLink()) {
+          await symlink(await readlink(host), dst).catch(() => undefined);
+        } else if (st.isDirectory()) {
+          await mkdir(dst, { recursive: true });
+          const empty = (await readdir(host).catch(() => ['?'])).length === 0;
+          if (mounted.has(host) || !empty) lines.push(fstabLine(host, dst, 'rbind'));
+        } else {
+          await writeFile(dst, '', { flag: 'a' });
+          lines.push(fstabLine(host, dst, 'bind'));
+        }
+      }
+      return lines;
+    })();
+    return this.skeleton;
+  }
 
   get isolation(): Isolation {
     return this.strategy.isolation;
@@ -190,30 +253,24 @@ export class Isolator {
   /** The pid holding the container's namespace (created on first use). */
   private holder(sandboxRoot: string): Promise<number> {
     const existing = this.holders.get(sandboxRoot);
-    if (existing && existing.child.exitCode === null && existing.child.signalCode === null) return existing.ready;
-    const child = spawn(this.strategy.argv[0] as string, [...this.strategy.argv.slice(1), 'bash', '-c', HOLDER_SCRIPT], {
-      cwd: '/',
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin', HOODY_SIM_ROOT: this.mountPoint, HOODY_SIM_OWNED: OWNED_NAMES, HOODY_SIM_SANDBOX: sandboxRoot,
-        ...(this.only ? { HOODY_SIM_ONLY: this.only } : {}),
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const ready = new Promise<number>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('ready') && child.pid) resolve(child.pid);
+    if (existing && (!existing.child || (existing.child.exitCode === null && existing.child.signalCode === null))) return existing.ready;
+    const h: Holder = { ready: Promise.resolve(0), released: false };
+    h.ready = (async () => {
+      const lines = [...(await this.prepareSkeleton())];
+      for (const pre of OWNED_PREFIXES) lines.push(fstabLine(path.join(sandboxRoot, pre), path.join(this.rootDir, pre), 'bind'));
+      const fstab = `${sandboxRoot}.fstab`;
+      await writeFile(fstab, lines.join('\n') + '\n');
+      if (h.released) throw new Error('namespace released');
+      h.child = spawn(this.strategy.argv[0] as string, [...this.strategy.argv.slice(1), 'bash', ...BASH_FLAGS, HOLDER_SCRIPT], {
+        cwd: '/',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOODY_SIM_FSTAB: fstab },
+        stdio: ['pipe', 'pipe', 'pipe'],
       });
-      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('exit', () => reject(new Error(`could not set up the container namespace: ${err.trim() || 'exited'}`)));
-    });
-    ready.catch(() => undefined);
-    child.stdin?.on('error', () => undefined);
-    this.holders.set(sandboxRoot, { child, ready });
-    return ready;
+      return waitReady(h.child);
+    })();
+    h.ready.catch(() => undefined);
+    this.holders.set(sandboxRoot, h);
+    return h.ready;
   }
 
   /** Builds the container's namespace in the background so the first command does not wait for it. */
@@ -226,8 +283,9 @@ export class Isolator {
     const h = this.holders.get(sandboxRoot);
     if (!h) return;
     this.holders.delete(sandboxRoot);
-    h.child.stdin?.end();
-    h.child.kill('SIGKILL');
+    h.released = true;
+    h.child?.stdin?.end();
+    h.child?.kill('SIGKILL');
   }
 
   releaseAll(): void {
@@ -249,11 +307,11 @@ export class Isolator {
     if (!ns) {
       let cwd = mapPath(spec.sandboxRoot, spec.cwd);
       if (!(await stat(cwd).then((s) => s.isDirectory(), () => false))) cwd = path.join(spec.sandboxRoot, CONTAINER_HOME);
-      return spawn('bash', ['-c', INNER_SCRIPT], { cwd, env, detached: true, stdio });
+      return spawn('bash', [...BASH_FLAGS, INNER_SCRIPT], { cwd, env, detached: true, stdio });
     }
     const pid = await this.holder(spec.sandboxRoot);
     const join = this.strategy.userns ? ['-U', '--preserve-credentials'] : [];
-    return spawn('nsenter', ['-t', String(pid), '-m', ...join, 'chroot', this.mountPoint, '/bin/bash', '-c', INNER_SCRIPT], {
+    return spawn('nsenter', ['-t', String(pid), '-m', ...join, 'chroot', this.rootDir, '/bin/bash', ...BASH_FLAGS, INNER_SCRIPT], {
       cwd: '/',
       env,
       detached: true,
@@ -305,17 +363,16 @@ export function probeIsolation(): Promise<Strategy> {
     if (process.platform !== 'linux' || process.env.HOODY_SIM_ISOLATION === 'cwd') return fallback;
     const dir = path.join(tmpdir(), `hoody-sim-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
     const box = path.join(dir, 'box');
-    const mnt = path.join(dir, 'mnt');
+    const skel = path.join(dir, 'root');
     try {
       await createSandbox(box);
-      await mkdir(mnt, { recursive: true });
       const secret = randomBytes(8).toString('hex');
       await writeFile(path.join(box, CONTAINER_HOME, 'probe.txt'), secret);
       const candidates: Strategy[] = [];
       if (process.getuid?.() === 0) candidates.push({ isolation: 'namespace', argv: ['unshare', '-m', '--propagation', 'private'], userns: false });
       candidates.push({ isolation: 'namespace', argv: ['unshare', '-r', '-m', '--propagation', 'private'], userns: true });
       for (const strategy of candidates) {
-        const iso = new Isolator(strategy, mnt, 'usr bin sbin lib lib32 lib64 libx32 etc dev');
+        const iso = new Isolator(strategy, skel, ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'etc', 'dev']);
         const out = await runOnce(iso, box, 'cat /home/user/probe.txt; echo; pwd');
         iso.releaseAll();
         if (out.trim() === `${secret}\n${CONTAINER_HOME}`) return strategy;
@@ -328,7 +385,6 @@ export function probeIsolation(): Promise<Strategy> {
   return probed;
 }
 
-export async function createIsolator(mountPoint: string): Promise<Isolator> {
-  await mkdir(mountPoint, { recursive: true });
-  return new Isolator(await probeIsolation(), mountPoint);
+export async function createIsolator(rootDir: string): Promise<Isolator> {
+  return new Isolator(await probeIsolation(), rootDir);
 }

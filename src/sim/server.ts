@@ -84,6 +84,8 @@ export function createSimServer(core: SimCore, faults: FaultRegistry): Server {
       logged = true;
       entry.status = res.headersSent ? res.statusCode : 0;
       core.requests.push(entry);
+      // Bounded for long `--sim` sessions; the array is shared with the Sim object, so trim in place.
+      if (core.requests.length > 20_000) core.requests.splice(0, 5_000);
     };
     res.on('finish', log);
     res.on('close', log);

@@ -6,6 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { ClaimSigner } from './claims.js';
+import type { KitContext } from './kits/types.js';
 import type { Isolator } from './sandbox.js';
 import type { ContainerStatus, SimExecution, SimOptions, SimQuirks, SimRequestLog } from './types.js';
 import { isoNow, newId } from './util.js';
@@ -135,7 +136,7 @@ export interface ResolvedOptions {
 /** A kit as the host router sees it; see `src/sim/kits/index.ts`. */
 export interface KitRuntime {
   slug: string;
-  handle(ctx: import('./kits/types.js').KitContext): Promise<void>;
+  handle(ctx: KitContext): Promise<void>;
   /** The container's processes must die (stop, restart, restore, delete, close). */
   onStop?(containerId: string): void;
   /** Freeze (`paused=true`) or thaw the container's processes. */

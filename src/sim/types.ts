@@ -128,6 +128,8 @@ export interface Sim {
   isolation: Isolation;
   /** Where a container path lives on the host (for tests to check "the file really changed"). */
   containerPath(containerId: string, absPath: string): string;
+  /** The container's sandbox directory on the host (its owned prefixes live below it). */
+  sandboxDir(containerId: string): string;
   /** Kit base URL: `http://{P}-{C}-{slug}-{n}.{server_name}.containers.localhost:{port}`. */
   kitUrl(containerId: string, slug: string, n?: number): string;
   /** Force a container status (kills its processes when leaving running/paused); tests only. */

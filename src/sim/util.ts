@@ -14,8 +14,6 @@ export function isoNow(): string {
   return new Date().toISOString();
 }
 
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json | undefined };
-
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -105,20 +103,9 @@ export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-export function bool(v: unknown): boolean | undefined {
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  return undefined;
-}
-
 export function intParam(v: string | null | undefined, def: number, min: number, max: number): number {
   if (v === null || v === undefined || v === '') return def;
   const n = Number(v);
   if (!Number.isFinite(n)) return def;
   return Math.min(max, Math.max(min, Math.trunc(n)));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -5,6 +5,7 @@
  *   Without one: the server's own token serves loopback clients; anyone else gets 401.
  * - GET /healthz → 200; anything else → 404.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMcpHandler } from '@modelcontextprotocol/server';
@@ -19,6 +20,70 @@ export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWit
 function hostname(hostHeader: string): string {
   // "[::1]:8765" → "[::1]", "localhost:8765" → "localhost"
   return hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+}
+
+const MAX_BODY = 48 * 1024 * 1024;
+
+function readBody(req: http.IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new Error(`request body over ${max} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Cancellation for stateless 2025-era HTTP: the client's `notifications/cancelled` arrives as a
+ * separate POST, answered by a different server instance. In-flight requests are tracked by
+ * (credential, JSON-RPC id) so the notification can abort the request it names — unless two
+ * in-flight requests share that key, when aborting either would be a guess.
+ */
+class Inflight {
+  readonly #byKey = new Map<string, Set<AbortController>>();
+
+  track(who: string, body: unknown, res: http.ServerResponse): AbortSignal | undefined {
+    const msgs = Array.isArray(body) ? body : [body];
+    const ids = msgs.filter((m) => m && typeof m === 'object' && 'method' in m && 'id' in m).map((m) => String((m as { id: unknown }).id));
+    if (!ids.length) return undefined;
+    const ac = new AbortController();
+    const keys = ids.map((id) => `${who}:${id}`);
+    for (const k of keys) {
+      const set = this.#byKey.get(k) ?? new Set();
+      set.add(ac);
+      this.#byKey.set(k, set);
+    }
+    res.once('close', () => {
+      for (const k of keys) {
+        const set = this.#byKey.get(k);
+        set?.delete(ac);
+        if (set && !set.size) this.#byKey.delete(k);
+      }
+    });
+    return ac.signal;
+  }
+
+  cancel(who: string, id: string, reason: string): void {
+    const set = this.#byKey.get(`${who}:${id}`);
+    if (set?.size === 1) for (const ac of set) ac.abort(new DOMException(reason, 'AbortError'));
+  }
+}
+const inflight = new Inflight();
+
+function cancelFrom(who: string, body: unknown): void {
+  for (const m of Array.isArray(body) ? body : [body]) {
+    const msg = m as { method?: string; params?: { requestId?: unknown; reason?: string } };
+    if (msg?.method === 'notifications/cancelled' && msg.params?.requestId !== undefined) {
+      inflight.cancel(who, String(msg.params.requestId), msg.params.reason ?? 'cancelled by the client');
+    }
+  }
 }
 
 export interface HttpServerHandle {
@@ -39,7 +104,8 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
   if (!loopback && config.host !== '0.0.0.0' && config.host !== '::') allowed.add(config.host.toLowerCase());
 
   const mcp = createMcpHandler(
-    (ctx) => createServer(config, { token: ctx.authInfo?.token }, { remote: true }),
+    (ctx) =>
+      createServer(config, { token: ctx.authInfo?.token }, { remote: true, signal: (ctx.authInfo?.extra as { signal?: AbortSignal } | undefined)?.signal }),
     { maxRequestBodySize: 48 * 1024 * 1024, onerror: () => undefined },
   );
   const handle = toNodeHandler(mcp, { maxRequestBodySize: 48 * 1024 * 1024 });
@@ -76,11 +142,29 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
     } else {
       return send(401, JSON.stringify({ error: 'unauthorized', message: 'send Authorization: Bearer <Hoody token>' }), { 'www-authenticate': 'Bearer realm="hoody-mcp"' });
     }
-    (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [] };
-    handle(req as never, res as never).catch(() => {
-      if (!res.headersSent) send(500, JSON.stringify({ error: 'internal_error' }));
-      else res.end();
-    });
+    const serve = (parsedBody?: unknown, signal?: AbortSignal) => {
+      (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal } };
+      handle(req as never, res as never, parsedBody).catch(() => {
+        if (!res.headersSent) send(500, JSON.stringify({ error: 'internal_error' }));
+        else res.end();
+      });
+    };
+    if (req.method !== 'POST') return serve();
+    readBody(req, MAX_BODY).then(
+      (text) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return send(400, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not JSON' } }));
+        }
+        const who = createHash('sha256').update(token!).digest('hex');
+        cancelFrom(who, body);
+        const signal = inflight.track(who, body, res);
+        serve(body, signal);
+      },
+      (err: Error) => send(413, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: err.message } })),
+    );
   });
   server.keepAliveTimeout = 65_000;
 

@@ -102,6 +102,26 @@ describe('HTTP sessions in every protocol era', () => {
     }
   });
 
+  for (const era of ['2025-11-25', '2026-07-28'] as const) {
+    it(`${era}: a client cancel mid-command kills the remote command`, async () => {
+      const c = await connectHttp(srv.url, sim.token, era);
+      try {
+        const ac = new AbortController();
+        const before = sim.executions.length;
+        const p = call(c.client, 'exec_run', { container: sim.containerId, command: 'sleep 45; echo never', wait_s: 30 }, { signal: ac.signal });
+        await new Promise((r) => setTimeout(r, 1500));
+        ac.abort();
+        await expect(p).rejects.toThrow();
+        const deadline = Date.now() + 8000;
+        while (Date.now() < deadline && sim.executions[before]?.endedAt === undefined) await new Promise((r) => setTimeout(r, 100));
+        expect(sim.executions[before]?.command).toBe('sleep 45; echo never');
+        expect(sim.executions[before]?.endedAt).toBeDefined();
+      } finally {
+        await c.close();
+      }
+    });
+  }
+
   it('refuses file_transfer when hosted', async () => {
     const c = await connectHttp(srv.url, sim.token, '2026-07-28');
     try {

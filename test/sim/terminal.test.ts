@@ -192,6 +192,24 @@ describe('quirks', () => {
   });
 });
 
+describe('reaping', () => {
+  it('reaps idle pinned sessions (with their results) and evicts ephemeral sessions with their program', async () => {
+    const other = await startSim({ idleReapMs: 250, resultTtlMs: 5000 });
+    try {
+      const T2 = kit(other, 'terminal');
+      const pinned = await T2('POST', `${P}/execute?terminal_id=7`, { command: 'echo kept' });
+      const eph = await T2('POST', `${P}/execute?ephemeral=true&wait=false`, { command: 'sleep 30' });
+      expect((await T2('GET', `${P}/sessions`)).json.map((s: { id: number }) => s.id).sort((a: number, b: number) => a - b)).toEqual([7, Number(eph.json.terminal_id)]);
+      await until(async () => (await T2('GET', `${P}/sessions`)).json.length === 0, 3000);
+      expect((await T2('GET', `${P}/result/${pinned.json.command_id}`)).status).toBe(404);
+      const evicted = await T2('GET', `${P}/result/${eph.json.command_id}`);
+      expect(evicted.json).toMatchObject({ status: 'aborted', exit_code: null });
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('close()', () => {
   it('kills every process it started and removes its temp data dir', async () => {
     const other = await startSim({});
@@ -203,7 +221,7 @@ describe('close()', () => {
     });
     const pid = Number.parseInt(res.json.stdout, 10);
     expect(() => process.kill(pid, 0)).not.toThrow();
-    const dir = other.containerPath(other.containerId, '/');
+    const dir = other.containerPath(other.containerId, '/home/user');
     await other.close();
     expect(() => process.kill(pid, 0)).toThrow();
     const { access } = await import('node:fs/promises');

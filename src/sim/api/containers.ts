@@ -150,6 +150,7 @@ function deleteContainer(ctx: ApiContext, id: string): void {
   core.later(Math.max(250, core.opts.lifecycleMs), () => {
     core.containers.delete(c.id);
     void rm(core.sandboxRoot(c.id), { recursive: true, force: true });
+    void rm(`${core.sandboxRoot(c.id)}.fstab`, { force: true });
     void rm(core.snapshotDir(c.id, ''), { recursive: true, force: true });
   });
   ok(ctx, 200, 'Container deleted successfully');

@@ -216,8 +216,7 @@ export const createFilesKit: KitFactory = (core: SimCore): KitRuntime => {
         }
       }
       rl.close();
-      // Reaching `last` exactly at the final line still counts as EOF only if nothing follows; we do
-      // not peek, so X-Total-Lines is sent only when the scan really reached the end.
+      // Stopping at `last` means the scan did not reach EOF: no X-Total-Lines ("when naturally known").
     }
     const headers: Record<string, string> = {};
     if (selected.length) headers['X-Line-Range'] = `${first}-${first + selected.length - 1}`;
@@ -379,17 +378,16 @@ export const createFilesKit: KitFactory = (core: SimCore): KitRuntime => {
 
   /* ------------------------------------------------------------------ search */
 
-  async function dirTarget(ctx: KitContext, t: Target): Promise<void> {
+  async function requireDir(t: Target): Promise<void> {
     const st = await statOr404(t);
     if (!st.isDirectory()) throw new FilesError(400, `Not a directory: ${t.path}`);
-    void ctx;
   }
 
   /** `GET /glob{dir}?pattern=` → entries with `modified` in SECONDS [R:50846-50928]. */
   async function glob(ctx: KitContext, t: Target, pattern: string | null): Promise<void> {
     const q = ctx.query;
     if (!pattern) throw new FilesError(400, 'pattern parameter is required');
-    await dirTarget(ctx, t);
+    await requireDir(t);
     const t0 = Date.now();
     const maxResults = intParam(q.get('max_results'), 1000, 1, 100_000);
     const match = globMatcher(pattern);
@@ -600,7 +598,7 @@ export const createFilesKit: KitFactory = (core: SimCore): KitRuntime => {
         if (e instanceof FilesError) sendJson(ctx.res, e.status, { error: e.message, success: false });
         else {
           const code = (e as NodeJS.ErrnoException).code;
-          const status = code === 'ENOENT' ? 404 : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 403 : code === 'ENOTEMPTY' || code === 'EEXIST' ? 409 : 500;
+          const status = code === 'ENOENT' ? 404 : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 403 : code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR' ? 409 : 500;
           sendJson(ctx.res, status, { error: (e as Error).message, success: false });
         }
       }

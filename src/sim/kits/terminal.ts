@@ -192,7 +192,7 @@ export const createTerminalKit: KitFactory = (core: SimCore): KitRuntime => {
       return { session: existing, created: false };
     }
     const cwd = s.cwd ? await checkCwd(c, s.cwd, s.cwdAutoCreate) : CONTAINER_HOME;
-    if (existing) destroySession(existing, 'aborted');
+    if (existing) destroySession(existing);
     const session: Session = {
       id, container: c, ephemeral, cwd, env: s.env, user: s.user ?? 'user', shell: s.shell ?? 'bash',
       startedAt: new Date().toISOString(), history: [], raw: '', queue: [], commandIds: new Set(),
@@ -212,12 +212,12 @@ export const createTerminalKit: KitFactory = (core: SimCore): KitRuntime => {
     s.timer = core.later(core.opts.idleReapMs, () => {
       s.timer = undefined;
       if (!s.ephemeral && (s.current || s.queue.length)) touch(s);
-      else destroySession(s, 'aborted');
+      else destroySession(s);
     });
   }
 
   /** Kills the session's process, drops it and (pinned) its results. */
-  function destroySession(s: Session, as: CommandStatus): void {
+  function destroySession(s: Session): void {
     const t = terms(s.container);
     core.cancel(s.timer);
     if (t.sessions.get(s.id) === s) t.sessions.delete(s.id);
@@ -226,7 +226,7 @@ export const createTerminalKit: KitFactory = (core: SimCore): KitRuntime => {
       q.aborted = true;
       q.finish();
     }
-    if (s.current) killCommand(s.current, 'SIGKILL', as);
+    if (s.current) abortCommand(s.current, 'SIGKILL');
     if (!s.ephemeral) for (const id of s.commandIds) t.commands.delete(id);
   }
 
@@ -277,6 +277,7 @@ export const createTerminalKit: KitFactory = (core: SimCore): KitRuntime => {
     const exec: SimExecution = { containerId: c.id, terminalId: s.id, commandId: cmd.id, command: cmd.command, cwd: cmd.cwd, startedAt: Date.now(), status: 'running' };
     cmd.execution = exec;
     core.executions.push(exec);
+    if (core.executions.length > 20_000) core.executions.splice(0, 5_000);
     s.history.push(cmd.command);
     s.raw = appendCapped(s.raw, `${s.user}@${c.name}:${cmd.cwd}$ ${cmd.command}\n`, MAX_RAW);
     core.isolator.spawn({ sandboxRoot: root, cwd: cmd.cwd, command: cmd.command, env }).then(
@@ -400,8 +401,9 @@ export const createTerminalKit: KitFactory = (core: SimCore): KitRuntime => {
     }
   }
 
-  function killCommand(cmd: Command, sig: NodeJS.Signals, as: CommandStatus): void {
-    if (as === 'aborted') cmd.aborted = true;
+  /** Marks the command aborted and signals its process group (completes at once if not spawned yet). */
+  function abortCommand(cmd: Command, sig: NodeJS.Signals): void {
+    cmd.aborted = true;
     if (!signalGroup(cmd, sig) && cmd.status === 'running' && !cmd.child) complete(cmd, null, sig);
   }
 
@@ -497,7 +499,7 @@ export const createTerminalKit: KitFactory = (core: SimCore): KitRuntime => {
       cmd.finish();
     } else {
       // Graceful = SIGINT (Ctrl+C), force = SIGKILL to the process group.
-      killCommand(cmd, force ? 'SIGKILL' : 'SIGINT', 'aborted');
+      abortCommand(cmd, force ? 'SIGKILL' : 'SIGINT');
       await Promise.race([cmd.done, core.wait(1000)]);
       if (cmd.status === 'running') {
         // A program trapping SIGINT survives a graceful abort ("use force=true" [R:61447]).
@@ -628,7 +630,7 @@ export const createTerminalKit: KitFactory = (core: SimCore): KitRuntime => {
     if (!(n >= 1 && n <= 65535)) throw new TerminalError(400, 'Invalid terminal_id (must be numeric 1-65535)');
     const s = terms(ctx.container).sessions.get(n);
     if (!s) throw new TerminalError(404, 'Terminal session not found'); // SESSION_NOT_FOUND
-    destroySession(s, 'aborted');
+    destroySession(s);
     sendJson(ctx.res, 200, { status: 'deleted', terminal_id: n });
   }
 
@@ -703,7 +705,7 @@ export const createTerminalKit: KitFactory = (core: SimCore): KitRuntime => {
     onStop(containerId: string): void {
       const t = state.get(containerId);
       if (!t) return;
-      for (const s of [...t.sessions.values()]) destroySession(s, 'aborted');
+      for (const s of [...t.sessions.values()]) destroySession(s);
       state.delete(containerId);
     },
     onPause(containerId: string, paused: boolean): void {
