@@ -24,7 +24,7 @@ async function waitJob(containerId: string, state: JobState, waitSec: number, ct
   try {
     for await (const u of deps.jobs.follow(containerId, state.job, { until: startedAt + waitSec * 1000, signal, seen: deps.jobs.seen(containerId, state.job) })) {
       last = u;
-      if (!u.done) await progress(u.fresh ? progressLine(u.fresh) : `running · ${fmtSeconds(Date.now() - startedAt)}`);
+      if (!u.done && u.fresh) await progress(progressLine(u.fresh));
     }
   } finally {
     signal.removeEventListener('abort', killRemote);

@@ -117,23 +117,21 @@ export class Jobs {
 
   /**
    * Poll a job until it finishes or `until` (epoch ms) passes, yielding whenever new output
-   * appears and at least every `heartbeatMs`. The last update is the state at return.
+   * appears. The last update is the state at return.
    */
   async *follow(
     containerId: string,
     job: string,
-    opts: { until: number; signal?: AbortSignal; seen?: number; heartbeatMs?: number },
+    opts: { until: number; signal?: AbortSignal; seen?: number },
   ): AsyncGenerator<JobUpdate> {
     let seen = opts.seen ?? 0;
-    let lastYield = Date.now();
     let interval = 20; // quick commands answer in tens of ms; back off to 1 s for long ones
     for (;;) {
       const state = await this.get(containerId, job, opts.signal);
       const fresh = state.output.length > seen ? state.output.slice(seen) : '';
       const now = Date.now();
-      if (fresh || state.done || now >= opts.until || now - lastYield >= (opts.heartbeatMs ?? 10_000)) {
+      if (fresh || state.done || now >= opts.until) {
         seen = Math.max(seen, state.output.length);
-        lastYield = now;
         yield { ...state, fresh };
       }
       if (state.done || now >= opts.until) return;

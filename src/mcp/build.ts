@@ -22,19 +22,31 @@ export interface BuildOptions<D> {
   signal?: AbortSignal;
 }
 
-function progressReporter(ctx: ServerContext): { report: (message: string) => Promise<void>; enabled: boolean } {
+/**
+ * Progress for one call. Besides what the handler reports, a heartbeat goes out whenever nothing
+ * was sent for HEARTBEAT_MS, so every call that waits reports at least that often (clients reset
+ * their timeouts on progress).
+ */
+const HEARTBEAT_MS = 10_000;
+
+function progressReporter(ctx: ServerContext): { report: (message: string) => Promise<void>; enabled: boolean; stop: () => void } {
   const token = ctx.mcpReq._meta?.progressToken;
-  if (token === undefined) return { report: async () => undefined, enabled: false };
+  if (token === undefined) return { report: async () => undefined, enabled: false, stop: () => undefined };
   let n = 0;
-  return {
-    enabled: true,
-    report: async (message: string) => {
-      n += 1;
-      await ctx.mcpReq
-        .notify({ method: 'notifications/progress', params: { progressToken: token, progress: n, message } })
-        .catch(() => undefined);
-    },
+  const started = Date.now();
+  let last = started;
+  const report = async (message: string) => {
+    n += 1;
+    last = Date.now();
+    await ctx.mcpReq
+      .notify({ method: 'notifications/progress', params: { progressToken: token, progress: n, message } })
+      .catch(() => undefined);
   };
+  const timer = setInterval(() => {
+    if (Date.now() - last >= HEARTBEAT_MS - 50) void report(`working · ${Math.round((Date.now() - started) / 1000)} s`);
+  }, HEARTBEAT_MS / 2);
+  timer.unref();
+  return { report, enabled: true, stop: () => clearInterval(timer) };
 }
 
 /** Resource errors travel as JSON-RPC errors: keep their message and hint, drop everything else. */
@@ -76,6 +88,8 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
           return enforceBudget(await d.handler(args as never, toolCtx));
         } catch (err) {
           return errorResult(err);
+        } finally {
+          progress.stop();
         }
       },
     );

@@ -107,6 +107,17 @@ describe('cancellation', () => {
   });
 });
 
+describe('progress', () => {
+  it('a quiet command still reports progress at least every 10 s', async () => {
+    const at: number[] = [];
+    const t = Date.now();
+    const r = await call(c.client, 'exec_run', { command: 'sleep 11.5' }, { onprogress: () => at.push(Date.now() - t) });
+    expect(r.text).toMatch(/^exit 0/);
+    expect(at.length).toBeGreaterThanOrEqual(1);
+    expect(at[0]!).toBeLessThan(10_600);
+  });
+});
+
 describe('protocol eras over stdio', () => {
   for (const era of ERAS) {
     it(`${era}: connects, lists, runs a command with progress`, async () => {
