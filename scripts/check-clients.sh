@@ -11,7 +11,7 @@
 #   opencode (optional)    opencode mcp list (sends 2025-11-25)
 #
 # Environment:
-#   HOODY_MCP_CMD         server command, split on whitespace (no quoting)   [node dist/src/cli.js --sim]
+#   HOODY_MCP_CMD         server command, split on whitespace (no quoting)   [node dist/bin/cli.js --sim]
 #   HOODY_MCP_URL         streamable HTTP endpoint; when unset the script runs
 #                         "$HOODY_MCP_CMD --http --port <free>" itself, waits for GET /healthz = 200,
 #                         and stops it at the end
@@ -31,7 +31,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 
-CMD_STR=${HOODY_MCP_CMD:-node dist/src/cli.js --sim}
+CMD_STR=${HOODY_MCP_CMD:-node dist/bin/cli.js --sim}
 URL=${HOODY_MCP_URL:-}
 PROBE_TOOL=${HOODY_MCP_PROBE_TOOL:-project_list}
 PROBE_ARGS=${HOODY_MCP_PROBE_ARGS:-'{}'}

@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/bin/cli.js', import.meta.url));
 const args = process.argv.slice(2);
 const transport = new StdioClientTransport({ command: process.execPath, args: [cli, ...(args.length ? args : ['--toolsets', 'containers,exec,files'])], stderr: 'ignore' });
 const client = new Client({ name: 'tools-size', version: '0' });

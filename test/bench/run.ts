@@ -1,12 +1,12 @@
 /**
  * npm run bench: speed and size, measured side by side in one run, written to bench-results.json.
- *  - start-up: spawn → initialize answered (stdio), median of N
+ *  - start-up: spawn → initialized (stdio), median, beside a bare SDK v2 server with one tool
  *  - tools/list size for the default toolsets (JSON bytes / 4 ≈ tokens)
  *  - exec_run `true` through MCP vs the same terminal-kit exchange made directly (overhead ratio)
  *  - file_read of a 1,000-line file through MCP vs a direct files-kit GET
  * All against the embedded simulator on loopback.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { request } from '../../src/core/http.js';
 import { startSim } from '../../src/sim/index.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/cli.js', import.meta.url));
 const N = Number(process.env.BENCH_N ?? 15);
 
 const median = (xs: number[]) => {
@@ -30,8 +30,19 @@ async function timed<T>(fn: () => Promise<T>): Promise<number> {
   return performance.now() - t;
 }
 
-async function connect(env: Record<string, string>) {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'ignore' });
+/** The floor: a bare SDK v2 stdio server with one tool, written to a temp file and started the same way. */
+const BARE = `import { McpServer } from '@modelcontextprotocol/server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import * as z from 'zod';
+serveStdio(() => {
+  const s = new McpServer({ name: 'bare', version: '0' });
+  s.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  return s;
+});
+`;
+
+async function connect(env: Record<string, string>, script = CLI) {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [script], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'ignore' });
   const client = new Client({ name: 'bench', version: '0' });
   await client.connect(transport);
   return client;
@@ -41,12 +52,18 @@ async function main() {
   const sim = await startSim({});
   const env = { HOODY_API_URL: sim.apiUrl, HOODY_TOKEN: sim.token, HOODY_CONTAINER: sim.containerId };
   try {
+    const bare = fileURLToPath(new URL('../../../bench-bare-server.mjs', import.meta.url));
+    writeFileSync(bare, BARE);
     const startups: number[] = [];
+    const bareStartups: number[] = [];
     for (let i = 0; i < Math.min(N, 10); i++) {
-      let client: Client | undefined;
-      startups.push(await timed(async () => (client = await connect(env))));
-      await client!.close();
+      for (const [script, into] of [[CLI, startups], [bare, bareStartups]] as const) {
+        let client: Client | undefined;
+        into.push(await timed(async () => (client = await connect(env, script))));
+        await client!.close();
+      }
     }
+    rmSync(bare);
 
     const client = await connect(env);
     const { tools } = await client.listTools();
@@ -91,7 +108,7 @@ async function main() {
     const results = {
       at: new Date().toISOString(),
       runs: N,
-      startup_to_initialized_ms: round(median(startups)),
+      startup_to_initialized_ms: { hoody_mcp: round(median(startups)), bare_sdk_server: round(median(bareStartups)), ratio: round(median(startups) / median(bareStartups)) },
       tools_list: { tools: tools.length, bytes: toolsBytes, tokens: Math.round(toolsBytes / 4) },
       exec_run_true_ms: { mcp: round(median(mcpExec)), direct_kit: round(median(directExec)), ratio: round(median(mcpExec) / median(directExec)) },
       file_read_1000_lines_ms: { mcp: round(median(mcpRead)), direct_kit: round(median(directRead)), ratio: round(median(mcpRead) / median(directRead)) },

@@ -1,5 +1,5 @@
 /**
- * End-to-end harness: the built server (dist/src/cli.js) spawned over stdio or served over HTTP,
+ * End-to-end harness: the built server (dist/bin/cli.js) spawned over stdio or served over HTTP,
  * driven by the official MCP client, against a simulator this test process owns (so tests can
  * inspect its state: files on disk, commands executed, requests served).
  */
@@ -11,7 +11,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startSim, type Sim, type SimOptions } from '../../src/sim/index.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/bin/cli.js', import.meta.url));
 export const ERAS = ['2025-06-18', '2025-11-25', '2026-07-28'] as const;
 export type Era = (typeof ERAS)[number];
 
