@@ -109,7 +109,17 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
     }
     const complete = r.complete
       ? Object.fromEntries(
-          Object.entries(r.complete).map(([k, fn]) => [k, (value: string) => fn(value, opts.deps()).catch(() => [] as string[])]),
+          // Completion is a convenience: any failure (no token, Hoody unreachable) offers nothing.
+          Object.entries(r.complete).map(([k, fn]) => [
+            k,
+            async (value: string) => {
+              try {
+                return await fn(value, opts.deps());
+              } catch {
+                return [] as string[];
+              }
+            },
+          ]),
         )
       : undefined;
     const template = new ResourceTemplate(r.uri, {

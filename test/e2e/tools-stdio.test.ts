@@ -352,6 +352,13 @@ describe('files toolset', () => {
     expect(rel.text).toMatch(/not absolute/);
   });
 
+  it('completes container names and ids in resource templates', async () => {
+    const r = await c.client.complete({ ref: { type: 'ref/resource', uri: 'hoody://containers/{container}' }, argument: { name: 'container', value: sim.containerName.slice(0, 3) } });
+    expect(r.completion.values).toContain(sim.containerName);
+    const none = await c.client.complete({ ref: { type: 'ref/resource', uri: 'hoody://containers/{container}' }, argument: { name: 'container', value: 'zzz-no' } });
+    expect(none.completion.values).toEqual([]);
+  });
+
   it('reads files as resources', async () => {
     await put('/home/user/res.txt', 'resource body');
     const r = await c.client.readResource({ uri: `hoody://containers/${sim.containerName}/files/home/user/res.txt` });
