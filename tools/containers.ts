@@ -2,7 +2,8 @@ import * as z from 'zod';
 import type { Container } from '../src/core/control.js';
 import { HoodyError } from '../src/core/errors.js';
 import { fail, ok } from '../src/mcp/result.js';
-import { columns, container, fmtSeconds, tool, waitS } from './common.js';
+import { container, tool, waitS } from './common.js';
+import { columns, fmtSeconds } from './format.js';
 
 const row = (c: Container) => [c.id, c.name, c.status, c.project_alias ?? c.project_id, c.server_name];
 

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { JobState } from '../src/core/jobs.js';
 import { clip, fail, ok, resourceLink } from '../src/mcp/result.js';
-import { container, fmtSeconds, jobUri, tool, waitS, type Deps } from './common.js';
+import { container, jobUri, tool, waitS, type Deps } from './common.js';
+import { fmtSeconds } from './format.js';
 import type { ToolContext } from '../src/mcp/define-tool.js';
 
 const job = z.string().describe('Job handle from exec_run');

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, stat as localStat, unlink } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
@@ -6,68 +5,16 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
 import { HoodyError } from '../src/core/errors.js';
-import { containerPath, type FileStat } from '../src/core/kits/files.js';
+import { containerPath } from '../src/core/kits/files.js';
 import { BUDGET_CHARS, clip, fail, ok, resourceLink } from '../src/mcp/result.js';
-import { columns, container, fileUri, fmtBytes, tool, waitS, type Deps } from './common.js';
+import { container, fileUri, tool, waitS } from './common.js';
+import { columns, fmtBytes, globRe, numbered, shortDiff } from './format.js';
 
 const path = z.string().min(1).describe('Absolute container path (~ = /home/user)');
 
 const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
 const MAX_INLINE_IMAGE = 768 * 1024;
 const MAX_TEXT_FILE = 16 * 1024 * 1024;
-
-const markKey = (id: string, p: string) => `${id}:${p}`;
-
-async function statOrFail(deps: Deps, id: string, p: string, signal: AbortSignal): Promise<FileStat> {
-  const s = await deps.files.stat(id, p, signal);
-  if (!s) throw new HoodyError({ kind: 'not_found', source: 'files', message: `${p} does not exist`, hint: 'file_list shows what is there' });
-  return s;
-}
-
-/** Remember what a file looked like when this principal last saw it. */
-async function mark(deps: Deps, id: string, p: string, signal: AbortSignal, known?: FileStat) {
-  const s = known ?? (await deps.files.stat(id, p, signal).catch(() => undefined));
-  if (s) deps.fileMarks.set(markKey(id, p), { mtimeMs: s.mtimeMs, size: s.size });
-}
-
-/** cat -n numbering. */
-const numbered = (lines: string[], first: number) => lines.map((l, i) => `${String(first + i).padStart(6)}\t${l}`).join('\n');
-
-/** Shell-style glob (* ? [..]) → RegExp for one name. */
-function globRe(pattern: string): RegExp {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`);
-}
-
-/** A compact diff of one edit: the changed lines with a little context, line-numbered. */
-function shortDiff(before: string, after: string): string {
-  const a = before.split('\n');
-  const b = after.split('\n');
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length - 1;
-  let endB = b.length - 1;
-  while (endA >= start && endB >= start && a[endA] === b[endB]) {
-    endA--;
-    endB--;
-  }
-  const ctx = 2;
-  const from = Math.max(0, start - ctx);
-  const out: string[] = [`@@ line ${start + 1} @@`];
-  for (let i = from; i < start; i++) out.push(`  ${a[i]}`);
-  const removed = a.slice(start, endA + 1).map((l) => `- ${l}`);
-  const added = b.slice(start, endB + 1).map((l) => `+ ${l}`);
-  const cap = (ls: string[]) => (ls.length > 20 ? [...ls.slice(0, 20), `  … ${ls.length - 20} more`] : ls);
-  out.push(...cap(removed), ...cap(added));
-  for (let i = endA + 1; i < Math.min(a.length, endA + 1 + ctx); i++) out.push(`  ${a[i]}`);
-  return out.join('\n');
-}
-
-function countOf(haystack: string, needle: string): number {
-  let n = 0;
-  for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + needle.length)) n++;
-  return n;
-}
 
 export const fileTools = [
   tool({
@@ -86,7 +33,7 @@ export const fileTools = [
     async handler(args, { deps, signal }) {
       const id = await deps.containerId(args.container, signal);
       const p = containerPath(args.path);
-      const s = await statOrFail(deps, id, p, signal);
+      const s = await deps.edits.statOrFail(id, p, signal);
       if (s.type === 'dir') return fail(`${p} is a directory`, 'use file_list');
       const uri = fileUri(id, p);
       const mime = IMAGE_TYPES[posix.extname(p).toLowerCase()];
@@ -107,7 +54,7 @@ export const fileTools = [
           resourceLink(uri, posix.basename(p), { mimeType: mime ?? 'application/octet-stream', size: s.size }),
         ]);
       }
-      await mark(deps, id, p, signal, s);
+      await deps.edits.mark(id, p, signal, s);
       if (!text) return ok(s.size === 0 ? `${p} is empty` : `${p} has fewer than ${first} lines${total ? ` (${total})` : ''}`, { lines: 0, total: total ?? null });
       const lines = text.replace(/\n$/, '').split('\n');
       // Fit whole lines into the budget; the rest is reached with offset.
@@ -154,7 +101,7 @@ export const fileTools = [
         await deps.files.mkdir(id, posix.dirname(p), signal);
         size = await put();
       }
-      await mark(deps, id, p, signal);
+      await deps.edits.mark(id, p, signal);
       return ok(`${args.append ? 'appended' : 'wrote'} ${fmtBytes(bytes.length)} to ${p}${args.append ? ` (now ${fmtBytes(size)})` : ''}`, {
         path: p,
         bytes: bytes.length,
@@ -180,32 +127,8 @@ export const fileTools = [
     async handler(args, { deps, signal }) {
       const id = await deps.containerId(args.container, signal);
       const p = containerPath(args.path);
-      if (args.old_string === args.new_string) return fail('old_string and new_string are the same', 'nothing to change');
-      const s = await statOrFail(deps, id, p, signal);
-      if (s.type === 'dir') return fail(`${p} is a directory`, 'file_edit edits files');
-      const seen = deps.fileMarks.get(markKey(id, p));
-      if (seen && (seen.size !== s.size || (seen.mtimeMs !== undefined && s.mtimeMs !== undefined && seen.mtimeMs !== s.mtimeMs))) {
-        return fail(`${p} changed since you last read it; nothing written`, 'file_read it again, then edit');
-      }
-      const bytes = await deps.files.readBytes(id, p, signal);
-      const before = bytes.toString('utf8');
-      const n = countOf(before, args.old_string);
-      if (n === 0) return fail(`old_string not found in ${p}; nothing written`, 'file_read the file and copy the exact text, whitespace included');
-      if (n > 1 && !args.replace_all) {
-        return fail(`old_string occurs ${n} times in ${p}; nothing written`, 'add surrounding lines to make it unique, or pass replace_all=true');
-      }
-      const after = args.replace_all ? before.split(args.old_string).join(args.new_string) : before.replace(args.old_string, () => args.new_string);
-      // Stale check between this read and the write: the file must still be what we read.
-      const digest = createHash('sha256').update(bytes).digest('hex');
-      if ((await deps.files.sha256(id, p, signal)) !== digest) {
-        return fail(`${p} changed while it was being edited; nothing written`, 'file_read it again, then edit');
-      }
-      await deps.files.write(id, p, Buffer.from(after, 'utf8'), { signal });
-      await mark(deps, id, p, signal);
-      return ok(`edited ${p} (${n} replacement${n > 1 ? 's' : ''})\n${clip(shortDiff(before, after), { budget: 4000 }).text}`, {
-        path: p,
-        replacements: n,
-      });
+      const { before, after, replacements: n } = await deps.edits.replace(id, p, args.old_string, args.new_string, args.replace_all ?? false, signal);
+      return ok(`edited ${p} (${n} replacement${n > 1 ? 's' : ''})\n${clip(shortDiff(before, after), { budget: 4000 }).text}`, { path: p, replacements: n });
     },
   }),
 
@@ -287,7 +210,7 @@ export const fileTools = [
       const to = containerPath(args.to);
       if (args.op === 'copy') await deps.files.copy(id, p, to, args.overwrite ?? false, signal);
       else await deps.files.move(id, p, to, signal);
-      deps.fileMarks.delete(markKey(id, p));
+      deps.edits.forget(id, p);
       return ok(`${args.op === 'copy' ? 'copied' : 'moved'} ${p} → ${to}`, { from: p, to });
     },
   }),
@@ -303,12 +226,12 @@ export const fileTools = [
       const id = await deps.containerId(args.container, signal);
       const p = containerPath(args.path);
       if (p === '/') return fail('refusing to delete /', 'name what to delete');
-      const s = await statOrFail(deps, id, p, signal);
+      const s = await deps.edits.statOrFail(id, p, signal);
       if (s.type === 'dir' && !args.recursive) {
         return fail(`${p} is a directory`, 'pass recursive=true to delete it and everything in it');
       }
       await deps.files.remove(id, p, signal);
-      deps.fileMarks.delete(markKey(id, p));
+      deps.edits.forget(id, p);
       return ok(`deleted ${p}${s.type === 'dir' ? '/ (recursively)' : ''}`, { path: p, deleted: true });
     },
   }),
@@ -382,7 +305,7 @@ export const fileTools = [
         if (!st?.isFile()) return fail(`${args.local_path} is not a readable file on this machine`);
         const src = createReadStream(args.local_path).pipe(counter);
         await deps.files.write(id, p, src, { signal });
-        await mark(deps, id, p, signal);
+        await deps.edits.mark(id, p, signal);
       } else {
         const { stream } = await deps.files.download(id, p, signal);
         const tmp = `${args.local_path}.hoody-part`;

@@ -4,6 +4,7 @@
  * the per-request servers of the HTTP transport, and two credentials never share anything.
  */
 import { createHash } from 'node:crypto';
+import { FileEdits } from './file-edits.js';
 import { ControlPlane, isId, type Container, type LifecycleOp } from './control.js';
 import { HoodyError } from './errors.js';
 import { request, sleep } from './http.js';
@@ -34,8 +35,8 @@ export class Hoody {
   readonly watches: Watches;
   readonly config: HoodyConfig;
   readonly #names = new Map<string, { id: string; at: number }>();
-  /** What each file looked like when it was last read or written here: file_edit refuses stale edits. */
-  readonly fileMarks = new Marks<{ mtimeMs?: number; size: number }>(2000);
+  /** Edits that refuse stale, missing or ambiguous changes (remembers what was last read here). */
+  readonly edits: FileEdits;
 
   constructor(config: HoodyConfig, token: string) {
     this.config = config;
@@ -44,6 +45,7 @@ export class Hoody {
     this.kits = new Kits(this.resolver, this.control);
     this.terminal = new TerminalKit(this.kits);
     this.files = new FilesKit(this.kits);
+    this.edits = new FileEdits(this.files, new Marks(2000));
     this.jobs = new Jobs(this.terminal);
     this.watch = new WatchKit(this.kits);
     this.watches = new Watches(this.watch, this.watchers);
