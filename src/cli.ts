@@ -3,6 +3,7 @@
  * hoody-mcp entry: flags/env → Config; --sim starts the embedded simulator; then stdio or --http.
  * Only stderr is written to: stdout belongs to the MCP protocol under stdio.
  */
+import { userInfo } from 'node:os';
 import { parseConfig, usage, type Config } from './config.js';
 import { ConfigError } from './mcp/registry.js';
 import { toolsFor } from './server.js';
@@ -19,7 +20,7 @@ async function startSimulator(config: Config): Promise<() => Promise<void>> {
   config.realm = undefined;
   say(
     `simulator at ${sim.apiUrl}: project ${sim.projectId}, container "${sim.containerName}" (${sim.containerId}) running, ` +
-      `default container set. Commands run for real as ${process.env.USER ?? `uid ${process.getuid?.()}`} inside ${sim.sandboxDir(sim.containerId)} ` +
+      `default container set. Commands run for real as ${userInfo().username} inside ${sim.sandboxDir(sim.containerId)} ` +
       `(${sim.isolation === 'namespace' ? 'container paths bind-mounted in a private mount namespace' : 'no mount namespace: only relative paths and the sandbox home map'}).`,
   );
   return () => sim.close();
