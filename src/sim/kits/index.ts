@@ -7,10 +7,12 @@
 import { createFilesKit } from './files.js';
 import { createTerminalKit } from './terminal.js';
 import type { KitFactory } from './types.js';
+import { createWatchKit } from './watch.js';
 
 export const KIT_FACTORIES: Record<string, KitFactory> = {
   terminal: createTerminalKit,
   files: createFilesKit,
+  watch: createWatchKit,
 };
 
 export type { KitContext, KitFactory } from './types.js';
