@@ -77,6 +77,7 @@ export const execTools = [
       );
       const s = await waitJob(id, started, args.wait_s ?? 25, ctx, startedAt);
       deps.jobs.markSeen(id, s.job, s.output.length);
+      if (!s.done) deps.jobs.track(id, s.job);
       return report(id, s, { from: 0, elapsedMs: Date.now() - startedAt });
     },
   }),

@@ -38,6 +38,8 @@ export function parseJob(job: string): { terminalId: string; commandId: string }
 export class Jobs {
   readonly #kept = new Map<string, { state: JobState; at: number }>();
   readonly #reserved = new Set<string>();
+  /** Jobs handed out as running, watched in the background until they finish (see `track`). */
+  readonly #tracked = new Set<string>();
   /** How much of each job's output a caller has already been shown (so exec_status shows what is new). */
   readonly #seen = new Map<string, number>();
 
@@ -138,6 +140,29 @@ export class Jobs {
       await sleep(Math.min(interval, Math.max(0, opts.until - Date.now())), opts.signal);
       interval = Math.min(1000, Math.round(interval * 1.5));
     }
+  }
+
+  /**
+   * Keep a running job's result past the kit's memory: a pinned session and its results are
+   * reaped 300 s after its program ends with nobody attached [S:9964], but a handle must stay
+   * readable for an hour. Poll it in the background (1 s, doubling to 60 s) until it finishes.
+   */
+  track(containerId: string, job: string): void {
+    const key = this.#keyOf(containerId, job);
+    if (this.#tracked.has(key) || this.#kept.has(key)) return;
+    this.#tracked.add(key);
+    const started = Date.now();
+    let delay = 1000;
+    const tick = async () => {
+      const state = await this.get(containerId, job).catch((err: unknown) => (err instanceof HoodyError && err.kind === 'not_found' ? 'gone' : undefined));
+      if (state === 'gone' || (state && state.done) || Date.now() - started > 24 * 3600_000) {
+        this.#tracked.delete(key);
+        return;
+      }
+      delay = Math.min(60_000, delay * 2);
+      setTimeout(tick, delay).unref();
+    };
+    setTimeout(tick, delay).unref();
   }
 
   async cancel(containerId: string, job: string, force: boolean, signal?: AbortSignal): Promise<JobState> {
