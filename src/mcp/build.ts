@@ -123,7 +123,9 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
         )
       : undefined;
     const template = new ResourceTemplate(r.uri, {
-      list: r.list ? async (ctx) => ({ resources: await r.list!(rctx(ctx)) }) : undefined,
+      // Clients list resources at connect (Codex does): a failure there must not fail the
+      // connection, so it lists nothing and the reason surfaces on the first real call.
+      list: r.list ? async (ctx) => ({ resources: await r.list!(rctx(ctx)).catch(() => []) }) : undefined,
       complete,
     });
     server.registerResource(r.name, template, meta, (uri, vars, ctx) => {

@@ -73,6 +73,9 @@ describe('tool selection', () => {
       const r = await call(c.client, 'project_list');
       expect(r.isError).toBe(true);
       expect(r.text).toMatch(/no Hoody token — set HOODY_TOKEN or pass --token/);
+      // Listing at connect (as Codex does) still works: it lists what it can.
+      const listed = await c.client.listResources();
+      expect(listed.resources.map((x) => x.uri)).toContain('hoody://containers');
     } finally {
       await c.close();
     }
