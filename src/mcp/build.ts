@@ -63,7 +63,8 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
   const server = new McpServer(
     { name: opts.name, version: opts.version },
     {
-      capabilities: { tools: {}, resources: {}, completions: {}, logging: {} },
+      // prompts: none yet, but clients (Claude Code, the conformance suite) call prompts/list regardless.
+      capabilities: { tools: {}, resources: {}, prompts: {}, completions: {}, logging: {} },
       instructions: opts.instructions,
     },
   );

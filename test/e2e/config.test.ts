@@ -76,6 +76,7 @@ describe('tool selection', () => {
       // Listing at connect (as Codex does) still works: it lists what it can.
       const listed = await c.client.listResources();
       expect(listed.resources.map((x) => x.uri)).toContain('hoody://containers');
+      expect((await c.client.listPrompts()).prompts).toEqual([]);
     } finally {
       await c.close();
     }

@@ -4,54 +4,44 @@
  * #20 PUT/DELETE bodies; PTY line endings).
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sim } from '../../src/sim/index.js';
-import { call, connectStdio, simFor, type Connected } from '../helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, useSimAndStdio } from '../helpers/harness.js';
 
-let sim: Sim;
-let c: Connected;
-beforeAll(async () => {
-  sim = await simFor();
-  c = await connectStdio(sim, { args: ['--container', sim.containerId] });
-});
-afterAll(async () => {
-  await c?.close();
-  await sim?.close();
-});
+const t = useSimAndStdio();
 
 describe('tolerant reading', () => {
   it.each(['stdout', 'output', 'both'] as const)('terminal output field: %s', async (output) => {
-    sim.quirks.output = output;
-    const r = await call(c.client, 'exec_run', { command: 'printf "a\\nb\\n"' });
+    t.sim.quirks.output = output;
+    const r = await call(t.c.client, 'exec_run', { command: 'printf "a\\nb\\n"' });
     expect(r.text).toMatch(/^exit 0 · .*\na\nb\n?$/);
   });
 
   it.each([true, false])('PTY line endings (crlf=%s) come out as plain \\n', async (crlf) => {
-    sim.quirks.crlf = crlf;
-    const r = await call(c.client, 'exec_run', { command: 'echo one; echo two' });
+    t.sim.quirks.crlf = crlf;
+    const r = await call(t.c.client, 'exec_run', { command: 'echo one; echo two' });
     expect(r.text).toContain('one\ntwo');
     expect(r.text).not.toContain('\r');
   });
 
   it.each(['paths', 'entries'] as const)('directory listing key: %s', async (listing) => {
-    sim.quirks.listing = listing;
-    await call(c.client, 'file_write', { path: `/home/user/q-${listing}/f.txt`, content: 'x' });
-    const r = await call(c.client, 'file_list', { path: `/home/user/q-${listing}` });
+    t.sim.quirks.listing = listing;
+    await call(t.c.client, 'file_write', { path: `/home/user/q-${listing}/f.txt`, content: 'x' });
+    const r = await call(t.c.client, 'file_list', { path: `/home/user/q-${listing}` });
     expect(r.text).toMatch(/f\s+1 B\s+f\.txt/);
   });
 
   it.each(['skill', 'reference'] as const)('PUT/DELETE success bodies: %s', async (putShape) => {
-    sim.quirks.putShape = putShape;
-    const w = await call(c.client, 'file_write', { path: `/home/user/put-${putShape}.txt`, content: 'hello' });
+    t.sim.quirks.putShape = putShape;
+    const w = await call(t.c.client, 'file_write', { path: `/home/user/put-${putShape}.txt`, content: 'hello' });
     expect(w.text).toBe(`wrote 5 B to /home/user/put-${putShape}.txt`);
-    expect(readFileSync(sim.containerPath(sim.containerId, `/home/user/put-${putShape}.txt`), 'utf8')).toBe('hello');
-    const d = await call(c.client, 'file_delete', { path: `/home/user/put-${putShape}.txt` });
+    expect(readFileSync(t.sim.containerPath(t.sim.containerId, `/home/user/put-${putShape}.txt`), 'utf8')).toBe('hello');
+    const d = await call(t.c.client, 'file_delete', { path: `/home/user/put-${putShape}.txt` });
     expect(d.isError, d.text).toBe(false);
   });
 
   it.each(['completed', 'timeout'] as const)('a fired timeout reported as %s is a finished, failed job', async (timeoutStatus) => {
-    sim.quirks.timeoutStatus = timeoutStatus;
-    const r = await call(c.client, 'exec_run', { command: 'sleep 10', timeout_s: 1, wait_s: 8 });
+    t.sim.quirks.timeoutStatus = timeoutStatus;
+    const r = await call(t.c.client, 'exec_run', { command: 'sleep 10', timeout_s: 1, wait_s: 8 });
     expect(r.structured).toMatchObject({ done: true, exit_code: 124 });
   });
 });

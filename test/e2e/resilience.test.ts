@@ -2,70 +2,59 @@
  * Hoody misbehaving: 502 bursts, 429 with Retry-After, resets, the warm-up window, a stopped
  * container, and a client cancelling mid-command. Checked against what the simulator saw.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sim } from '../../src/sim/index.js';
-import { call, connectStdio, ERAS, simFor, type Connected } from '../helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, connectStdio, ERAS, useSimAndStdio } from '../helpers/harness.js';
 
-let sim: Sim;
-let c: Connected;
-
-beforeAll(async () => {
-  sim = await simFor();
-  c = await connectStdio(sim, { args: ['--container', sim.containerId] });
-});
-afterAll(async () => {
-  await c?.close();
-  await sim?.close();
-});
+const t = useSimAndStdio();
 
 const count = (host: string, method: string, pathPart: string) =>
-  sim.requests.filter((r) => r.host === host && r.method === method && r.path.includes(pathPart)).length;
+  t.sim.requests.filter((r) => r.host === host && r.method === method && r.path.includes(pathPart)).length;
 
 describe('retries', () => {
   it('rides out a 502 burst on a read', async () => {
-    sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/stat', status: 502, times: 3 });
+    t.sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/stat', status: 502, times: 3 });
     const before = count('files', 'GET', '/api/v1/files/stat');
-    const r = await call(c.client, 'file_read', { path: '/etc/hostname' });
+    const r = await call(t.c.client, 'file_read', { path: '/etc/hostname' });
     expect(r.isError, r.text).toBe(false);
     expect(count('files', 'GET', '/api/v1/files/stat') - before).toBe(4);
   });
 
   it('waits out a 429 with Retry-After on the control plane', async () => {
-    sim.faults.add({ target: 'api', method: 'GET', path: '/api/v1/projects/', status: 429, retryAfter: 1, times: 1 });
-    const t = Date.now();
-    const r = await call(c.client, 'project_list');
+    t.sim.faults.add({ target: 'api', method: 'GET', path: '/api/v1/projects/', status: 429, retryAfter: 1, times: 1 });
+    const t0 = Date.now();
+    const r = await call(t.c.client, 'project_list');
     expect(r.isError, r.text).toBe(false);
-    expect(Date.now() - t).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
   });
 
   it('never re-sends a command blindly: a 502 on execute is checked, then the command runs exactly once', async () => {
-    sim.faults.add({ target: 'terminal', method: 'POST', path: '/api/v1/terminal/execute', status: 502, times: 2 });
-    const before = sim.executions.length;
-    const r = await call(c.client, 'exec_run', { command: 'echo once' });
+    t.sim.faults.add({ target: 'terminal', method: 'POST', path: '/api/v1/terminal/execute', status: 502, times: 2 });
+    const before = t.sim.executions.length;
+    const r = await call(t.c.client, 'exec_run', { command: 'echo once' });
     expect(r.isError, r.text).toBe(false);
     expect(r.text).toContain('once');
-    expect(sim.executions.length - before).toBe(1);
+    expect(t.sim.executions.length - before).toBe(1);
   });
 
   it('a connection reset on a read is retried', async () => {
-    sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/stat', reset: true, status: 0, times: 1 });
-    const r = await call(c.client, 'file_read', { path: '/etc/hostname' });
+    t.sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/stat', reset: true, status: 0, times: 1 });
+    const r = await call(t.c.client, 'file_read', { path: '/etc/hostname' });
     expect(r.isError, r.text).toBe(false);
   });
 
   it('gives up after a bounded number of tries with a clear error', async () => {
-    sim.faults.add({ target: 'files', method: 'GET', status: 503, times: 50 });
-    const t = Date.now();
-    const r = await call(c.client, 'file_list', { path: '/home/user' });
-    sim.faults.clear();
+    t.sim.faults.add({ target: 'files', method: 'GET', status: 503, times: 50 });
+    const t0 = Date.now();
+    const r = await call(t.c.client, 'file_list', { path: '/home/user' });
+    t.sim.faults.clear();
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/could not reach the container's files kit \(HTTP 503\)/);
-    expect(Date.now() - t).toBeLessThan(15_000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
   });
 
   it('a 429 with a Retry-After beyond the bound is reported, not waited out', async () => {
-    sim.faults.add({ target: 'api', method: 'GET', status: 429, retryAfter: 3600, times: 1 });
-    const r = await call(c.client, 'project_list');
+    t.sim.faults.add({ target: 'api', method: 'GET', status: 429, retryAfter: 3600, times: 1 });
+    const r = await call(t.c.client, 'project_list');
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/rate limited|Too Many/i);
   });
@@ -73,19 +62,19 @@ describe('retries', () => {
 
 describe('container states', () => {
   it('a stopped container: tools say so and what to do', async () => {
-    sim.setContainerStatus(sim.containerId, 'stopped');
+    t.sim.setContainerStatus(t.sim.containerId, 'stopped');
     try {
-      const r = await call(c.client, 'exec_run', { command: 'true' });
+      const r = await call(t.c.client, 'exec_run', { command: 'true' });
       expect(r.isError).toBe(true);
       expect(r.text).toMatch(/is stopped — call container_action with action "start" first/);
     } finally {
-      sim.setContainerStatus(sim.containerId, 'running');
+      t.sim.setContainerStatus(t.sim.containerId, 'running');
     }
   });
 
   it('rides out the warm-up 502 window after start', async () => {
-    sim.setWarmup(sim.containerId, 1200);
-    const r = await call(c.client, 'file_list', { path: '/home/user' });
+    t.sim.setWarmup(t.sim.containerId, 1200);
+    const r = await call(t.c.client, 'file_list', { path: '/home/user' });
     expect(r.isError, r.text).toBe(false);
   });
 });
@@ -93,14 +82,14 @@ describe('container states', () => {
 describe('cancellation', () => {
   it('a client cancel mid-command aborts the request and kills the remote command', async () => {
     const ac = new AbortController();
-    const before = sim.executions.length;
-    const p = call(c.client, 'exec_run', { command: 'sleep 40; echo never', wait_s: 30 }, { signal: ac.signal });
+    const before = t.sim.executions.length;
+    const p = call(t.c.client, 'exec_run', { command: 'sleep 40; echo never', wait_s: 30 }, { signal: ac.signal });
     await new Promise((r) => setTimeout(r, 1500));
     ac.abort();
     await expect(p).rejects.toThrow();
     const deadline = Date.now() + 8000;
-    while (Date.now() < deadline && sim.executions[before]?.endedAt === undefined) await new Promise((r) => setTimeout(r, 100));
-    const ex = sim.executions[before]!;
+    while (Date.now() < deadline && t.sim.executions[before]?.endedAt === undefined) await new Promise((r) => setTimeout(r, 100));
+    const ex = t.sim.executions[before]!;
     expect(ex.command).toBe('sleep 40; echo never');
     expect(ex.endedAt).toBeDefined();
     expect(ex.endedAt! - ex.startedAt).toBeLessThan(20_000);
@@ -110,8 +99,8 @@ describe('cancellation', () => {
 describe('progress', () => {
   it('a quiet command still reports progress at least every 10 s', async () => {
     const at: number[] = [];
-    const t = Date.now();
-    const r = await call(c.client, 'exec_run', { command: 'sleep 11.5' }, { onprogress: () => at.push(Date.now() - t) });
+    const t0 = Date.now();
+    const r = await call(t.c.client, 'exec_run', { command: 'sleep 11.5' }, { onprogress: () => at.push(Date.now() - t0) });
     expect(r.text).toMatch(/^exit 0/);
     expect(at.length).toBeGreaterThanOrEqual(1);
     expect(at[0]!).toBeLessThan(10_600);
@@ -121,7 +110,7 @@ describe('progress', () => {
 describe('protocol eras over stdio', () => {
   for (const era of ERAS) {
     it(`${era}: connects, lists, runs a command with progress`, async () => {
-      const cc = await connectStdio(sim, { era, args: ['--container', sim.containerName] });
+      const cc = await connectStdio(t.sim, { era, args: ['--container', t.sim.containerName] });
       try {
         const tools = await cc.client.listTools();
         expect(tools.tools.length).toBeGreaterThanOrEqual(19);

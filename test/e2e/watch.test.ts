@@ -1,28 +1,16 @@
 /** file_watch end to end: waits for the first change, returns a cursor, and continues with no event lost. */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sim } from '../../src/sim/index.js';
-import { call, connectStdio, simFor, type Connected } from '../helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, useSimAndStdio } from '../helpers/harness.js';
 
-let sim: Sim;
-let c: Connected;
-const host = (p: string) => sim.containerPath(sim.containerId, p);
-
-beforeAll(async () => {
-  sim = await simFor();
-  await mkdir(host('/home/user/w'), { recursive: true });
-  c = await connectStdio(sim, { args: ['--container', sim.containerId] });
-});
-afterAll(async () => {
-  await c?.close();
-  await sim?.close();
-});
+const t = useSimAndStdio({ setup: (sim) => mkdir(sim.containerPath(sim.containerId, '/home/user/w'), { recursive: true }).then(() => undefined) });
+const host = (p: string) => t.sim.containerPath(t.sim.containerId, p);
 
 describe('file_watch', () => {
   it('waits for the first change, then continues from its cursor without losing events', async () => {
-    const first = call(c.client, 'file_watch', { paths: ['/home/user/w'], wait_s: 10 });
+    const first = call(t.c.client, 'file_watch', { paths: ['/home/user/w'], wait_s: 10 });
     await new Promise((r) => setTimeout(r, 700));
-    await call(c.client, 'file_write', { path: '/home/user/w/a.txt', content: 'hello' });
+    await call(t.c.client, 'file_write', { path: '/home/user/w/a.txt', content: 'hello' });
     const r1 = await first;
     expect(r1.isError, r1.text).toBe(false);
     expect(r1.text).toMatch(/\/home\/user\/w\/a\.txt/);
@@ -31,18 +19,18 @@ describe('file_watch', () => {
 
     // Changes made between calls are not lost: they come back on the next call.
     await writeFile(host('/home/user/w/b.txt'), 'b');
-    await call(c.client, 'exec_run', { command: 'echo c > /home/user/w/c.txt' });
+    await call(t.c.client, 'exec_run', { command: 'echo c > /home/user/w/c.txt' });
     await new Promise((r) => setTimeout(r, 500));
-    const r2 = await call(c.client, 'file_watch', { since: cursor, wait_s: 5 });
+    const r2 = await call(t.c.client, 'file_watch', { since: cursor, wait_s: 5 });
     expect(r2.text).toContain('/home/user/w/b.txt');
     expect(r2.text).toContain('/home/user/w/c.txt');
     expect(r2.text).not.toContain('a.txt');
 
     // Nothing new: waits wait_s and says so, cursor unchanged.
     const cursor2 = (r2.structured as { cursor: string }).cursor;
-    const t = Date.now();
-    const r3 = await call(c.client, 'file_watch', { since: cursor2, wait_s: 1 });
-    expect(Date.now() - t).toBeGreaterThanOrEqual(900);
+    const t0 = Date.now();
+    const r3 = await call(t.c.client, 'file_watch', { since: cursor2, wait_s: 1 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     expect(r3.text).toMatch(/^no changes within 1 s · cursor /);
     expect((r3.structured as { cursor: string }).cursor).toBe(cursor2);
   });
@@ -50,7 +38,7 @@ describe('file_watch', () => {
   it('reports renames and removals', async () => {
     await writeFile(host('/home/user/w/old.txt'), 'x');
     await new Promise((r) => setTimeout(r, 400)); // let the kit's 100 ms coalescing settle: only the rename is new
-    const p = call(c.client, 'file_watch', { paths: ['/home/user/w'], wait_s: 10 });
+    const p = call(t.c.client, 'file_watch', { paths: ['/home/user/w'], wait_s: 10 });
     await new Promise((r) => setTimeout(r, 700));
     await rename(host('/home/user/w/old.txt'), host('/home/user/w/new.txt'));
     const r = await p;
@@ -58,15 +46,15 @@ describe('file_watch', () => {
   });
 
   it('refuses bad cursors and missing paths clearly', async () => {
-    const bad = await call(c.client, 'file_watch', { since: 'garbage' });
+    const bad = await call(t.c.client, 'file_watch', { since: 'garbage' });
     expect(bad.isError).toBe(true);
     expect(bad.text).toMatch(/not a file_watch cursor/);
-    const gone = await call(c.client, 'file_watch', { since: '00000000-0000-4000-8000-000000000000@5', wait_s: 1 });
+    const gone = await call(t.c.client, 'file_watch', { since: '00000000-0000-4000-8000-000000000000@5', wait_s: 1 });
     expect(gone.isError).toBe(true);
     expect(gone.text).toMatch(/watcher behind this cursor is gone — events since this cursor are lost/);
-    const missing = await call(c.client, 'file_watch', { paths: ['/home/user/does-not-exist'], wait_s: 1 });
+    const missing = await call(t.c.client, 'file_watch', { paths: ['/home/user/does-not-exist'], wait_s: 1 });
     expect(missing.isError).toBe(true);
-    const none = await call(c.client, 'file_watch', { wait_s: 1 });
+    const none = await call(t.c.client, 'file_watch', { wait_s: 1 });
     expect(none.text).toMatch(/nothing to watch/);
   });
 });

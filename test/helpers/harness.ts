@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { afterAll, beforeAll } from 'vitest';
 import { startSim, type Sim, type SimOptions } from '../../src/sim/index.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/bin/cli.js', import.meta.url));
@@ -134,4 +135,22 @@ export async function call(
     structured: r.structuredContent,
     content: r.content as ToolCall['content'],
   };
+}
+
+/**
+ * The usual test file setup: one simulator and one stdio client of the built server for the
+ * whole file, closed afterwards. `t.sim` and `t.c` are set once beforeAll has run.
+ */
+export function useSimAndStdio(opts: { sim?: SimOptions; args?: (sim: Sim) => string[]; setup?: (sim: Sim) => Promise<void> } = {}) {
+  const t = {} as { sim: Sim; c: Connected };
+  beforeAll(async () => {
+    t.sim = await simFor(opts.sim);
+    await opts.setup?.(t.sim);
+    t.c = await connectStdio(t.sim, { args: opts.args?.(t.sim) ?? ['--container', t.sim.containerId] });
+  });
+  afterAll(async () => {
+    await t.c?.close();
+    await t.sim?.close();
+  });
+  return t;
 }
