@@ -96,3 +96,25 @@ describe('context cost', () => {
     }
   });
 });
+
+describe('--sim, as the README runs it', () => {
+  it('starts the simulator in-process, says so, and every tool works without a container argument', async () => {
+    const { Client } = await import('@modelcontextprotocol/client');
+    const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
+    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--sim'], env: { PATH: process.env.PATH ?? '' }, stderr: 'pipe' });
+    let err = '';
+    transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const client = new Client({ name: 'sim-test', version: '0' });
+    await client.connect(transport);
+    try {
+      const r = await call(client, 'exec_run', { command: 'echo from-sim > /home/user/s.txt; cat /home/user/s.txt' });
+      expect(r.text).toMatch(/^exit 0[\s\S]*from-sim/);
+      const f = await call(client, 'file_read', { path: '/home/user/s.txt' });
+      expect(f.text).toBe('     1\tfrom-sim');
+      expect(err).toMatch(/simulator at http:\/\/api\.localhost:\d+: project [0-9a-f]{24}, container "[^"]+" \([0-9a-f]{24}\) running, default container set\. Commands run for real as \S+ inside \S+/);
+      expect(err).not.toMatch(/hdy_/);
+    } finally {
+      await client.close();
+    }
+  });
+});
