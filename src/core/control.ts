@@ -2,7 +2,8 @@
  * The control plane (api.hoody.icu): auth, projects, containers, lifecycle, snapshots, rentals, claims.
  * Envelope {statusCode, message, data}; errors {statusCode, error, message, data?} (seed-api.md §6.1).
  */
-import { HoodyError, normalizeError } from './errors.js';
+import { randomBytes } from 'node:crypto';
+import { HoodyError, isAmbiguous, normalizeError } from './errors.js';
 import { parseRetryAfter, request, withQuery, sleep } from './http.js';
 
 export interface Project {
@@ -87,7 +88,14 @@ export class ControlPlane {
   async call<T>(
     method: string,
     path: string,
-    opts: { query?: Record<string, unknown>; body?: unknown; idempotent?: boolean; signal?: AbortSignal; timeoutMs?: number } = {},
+    opts: {
+      query?: Record<string, unknown>;
+      body?: unknown;
+      idempotent?: boolean;
+      verifyNotStarted?: () => Promise<boolean>;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+    } = {},
   ): Promise<T> {
     const url = withQuery(new URL(`/api/v1${path}`, this.base), opts.query);
     const res = await request({
@@ -97,6 +105,7 @@ export class ControlPlane {
       headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json' },
       body: opts.body,
       idempotent: opts.idempotent,
+      verifyNotStarted: opts.verifyNotStarted,
       signal: opts.signal,
       timeoutMs: opts.timeoutMs ?? 30_000,
     });
@@ -145,8 +154,30 @@ export class ControlPlane {
     return this.call<Container>('GET', `/containers/${id}`, { signal });
   }
 
-  createContainer(projectId: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Container> {
-    return this.call<Container>('POST', `/projects/${projectId}/containers`, { body, signal, idempotent: false });
+  /**
+   * Create a container. It always carries a name (a random one if none is given: the server would
+   * pick one anyway), so a lost answer can be checked — re-sent only if no container of that name
+   * exists in the project — instead of creating a second container blindly.
+   */
+  async createContainer(projectId: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Container> {
+    const name = typeof body.name === 'string' && body.name ? body.name : `hoody-${randomBytes(4).toString('hex')}`;
+    const existing = async () => (await this.listContainers({ project: projectId, includeDeleting: true, signal })).find((c) => c.name === name);
+    try {
+      return await this.call<Container>('POST', `/projects/${projectId}/containers`, {
+        body: { ...body, name },
+        signal,
+        idempotent: false,
+        verifyNotStarted: async () => !(await existing()),
+        timeoutMs: 60_000,
+      });
+    } catch (err) {
+      // The answer was lost but the container may exist: then that is the result.
+      if (err instanceof HoodyError && isAmbiguous(err)) {
+        const c = await existing().catch(() => undefined);
+        if (c) return c;
+      }
+      throw err;
+    }
   }
 
   /**
@@ -157,7 +188,9 @@ export class ControlPlane {
     try {
       const data = await this.call<{ status?: string; message?: string }>('POST', `/containers/${id}/${op}`, {
         signal,
-        idempotent: false,
+        // Repeating start/stop/pause/resume/force-stop ends in the same state (a repeat answers the
+        // 400 "already …", read as success below); a repeated restart would restart twice.
+        idempotent: op !== 'restart',
         timeoutMs: 120_000,
       });
       return data ?? {};

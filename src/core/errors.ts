@@ -60,6 +60,9 @@ export class HoodyError extends Error {
   }
 }
 
+/** A failure after which the server may or may not have done the work. */
+export const isAmbiguous = (e: HoodyError) => e.kind === 'unavailable' || e.kind === 'network' || e.kind === 'timeout';
+
 export function kindForStatus(status: number): ErrorKind {
   if (status === 400 || status === 405 || status === 413 || status === 415 || status === 422) return 'bad_request';
   if (status === 401) return 'auth';

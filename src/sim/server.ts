@@ -9,7 +9,7 @@
  * container not running, still warming up, deleting, or `server_name` not the container's (a
  * mis-route) → 502; slug without a kit → 502 (kit not installed) [S:424], [S:6890], [S:10652].
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { handleApi } from './api/index.js';
 import { sendApiError, ApiError } from './api/context.js';
 import type { FaultRegistry } from './faults.js';
@@ -92,19 +92,24 @@ export function createSimServer(core: SimCore, faults: FaultRegistry): Server {
 
     if (route.kind === 'unknown') return sendProxyError(res, 404);
 
+    const serve = async (out: ServerResponse): Promise<void> => {
+      if (route.kind === 'api') return handleApi(core, req, out, route.realm, path, query);
+      const c = core.containers.get(route.containerId);
+      if (!c || c.project_id !== route.projectId) return sendProxyError(out, 404);
+      if (c.server_name !== route.serverName) return sendProxyError(out, 502);
+      if (!core.kitsReady(c)) return sendProxyError(out, 502);
+      const kit = findKit(core, route.slug);
+      if (!kit) return sendProxyError(out, 502);
+      const ctx: KitContext = { core, container: c, req, res: out, method, path, query, slug: route.slug, instance: route.instance };
+      await kit.handle(ctx);
+    };
+
     const fault = faults.take(target, method, path);
-    if (fault) return answerFault(core, res, req, fault, target);
-
-    if (route.kind === 'api') return handleApi(core, req, res, route.realm, path, query);
-
-    const c = core.containers.get(route.containerId);
-    if (!c || c.project_id !== route.projectId) return sendProxyError(res, 404);
-    if (c.server_name !== route.serverName) return sendProxyError(res, 502);
-    if (!core.kitsReady(c)) return sendProxyError(res, 502);
-    const kit = findKit(core, route.slug);
-    if (!kit) return sendProxyError(res, 502);
-    const ctx: KitContext = { core, container: c, req, res, method, path, query, slug: route.slug, instance: route.instance };
-    await kit.handle(ctx);
+    if (!fault) return serve(res);
+    // afterHandler: the work is done, then the answer is lost (proxy timeout, dropped connection):
+    // the handler writes into a detached response and the caller gets the fault instead.
+    if (fault.afterHandler) await serve(new ServerResponse(req));
+    return answerFault(core, res, req, fault, target);
   };
 
   const server = createServer((req, res) => {

@@ -92,6 +92,8 @@ export interface FaultSpec {
   reset?: boolean;
   /** Answer after a delay (to test timeouts). */
   delayMs?: number;
+  /** Run the real handler first (the work happens), then answer with the fault: the answer is lost. */
+  afterHandler?: boolean;
 }
 
 export interface Faults {

@@ -36,6 +36,32 @@ describe('retries', () => {
     expect(t.sim.executions.length - before).toBe(1);
   });
 
+  it('a command whose answer was lost after it started is followed, not re-run', async () => {
+    t.sim.faults.add({ target: 'terminal', method: 'POST', path: '/api/v1/terminal/execute', status: 502, afterHandler: true, times: 5 });
+    const before = t.sim.executions.length;
+    const r = await call(t.c.client, 'exec_run', { command: 'echo lost-answer' });
+    t.sim.faults.clear();
+    expect(r.isError, r.text).toBe(false);
+    expect(r.text).toMatch(/^exit 0[\s\S]*lost-answer/);
+    expect(t.sim.executions.length - before).toBe(1);
+  });
+
+  it('container_create whose answer was lost finds the container instead of creating a second', async () => {
+    t.sim.faults.add({ target: 'api', method: 'POST', path: `/api/v1/projects/${t.sim.projectId}/containers`, status: 502, afterHandler: true, times: 5 });
+    const r = await call(t.c.client, 'container_create', { name: 'lost-answer-box' });
+    t.sim.faults.clear();
+    expect(r.isError, r.text).toBe(false);
+    const list = await call(t.c.client, 'container_list');
+    expect(list.text.split('\n').filter((l) => l.includes('lost-answer-box'))).toHaveLength(1);
+  });
+
+  it('container_create rides out a 502 that reached nobody (checked, then re-sent once)', async () => {
+    t.sim.faults.add({ target: 'api', method: 'POST', path: `/api/v1/projects/${t.sim.projectId}/containers`, status: 502, times: 1 });
+    const r = await call(t.c.client, 'container_create', {});
+    expect(r.isError, r.text).toBe(false);
+    expect(r.text).toMatch(/created hoody-[0-9a-f]{8} /);
+  });
+
   it('a connection reset on a read is retried', async () => {
     t.sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/stat', reset: true, status: 0, times: 1 });
     const r = await call(t.c.client, 'file_read', { path: '/etc/hostname' });

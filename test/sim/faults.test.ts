@@ -22,6 +22,15 @@ describe('fault injection', () => {
     expect((await F('GET', '/api/v1/files/home/user')).status).toBe(200);
   });
 
+  it('afterHandler: the work happens, then the answer is the fault', async () => {
+    sim.faults.add({ target: 'files', method: 'PUT', status: 502, afterHandler: true });
+    const F = kit(sim, 'files');
+    const r = await F('PUT', '/api/v1/files/home/user/after.txt', 'done anyway');
+    expect(r.status).toBe(502);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(sim.containerPath(sim.containerId, '/home/user/after.txt'), 'utf8')).toBe('done anyway');
+  });
+
   it('429 has an empty body and Retry-After; times counts matching requests only', async () => {
     sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/grep', status: 429, retryAfter: 2, times: 2 });
     const F = kit(sim, 'files');

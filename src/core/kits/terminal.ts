@@ -3,7 +3,7 @@
  * Output is PTY output: stdout and stderr merged, CRLF line ends, maybe ANSI escapes, and the
  * field is `stdout` [S:10045] or `output` [R:61420] — both are read.
  */
-import { HoodyError } from '../errors.js';
+import { HoodyError, isAmbiguous } from '../errors.js';
 import { readJson } from '../http.js';
 import type { Kits } from '../kits.js';
 
@@ -71,6 +71,24 @@ export class TerminalKit {
 
   /** Start a command in pinned session `terminalId` without waiting. `id` lets a lost answer be checked. */
   async start(
+    containerId: string,
+    opts: { terminalId: number; commandId: number; command: string; cwd?: string; user?: string; env?: Record<string, string>; timeoutS?: number },
+    signal?: AbortSignal,
+  ): Promise<CommandResult> {
+    try {
+      return await this.#start(containerId, opts, signal);
+    } catch (err) {
+      // The answer was lost but the command may have started: then follow it rather than fail
+      // (a caller retrying would run it twice).
+      if (err instanceof HoodyError && isAmbiguous(err)) {
+        const r = await this.resultOrUndefined(containerId, String(opts.commandId), signal).catch(() => undefined);
+        if (r) return r;
+      }
+      throw err;
+    }
+  }
+
+  async #start(
     containerId: string,
     opts: { terminalId: number; commandId: number; command: string; cwd?: string; user?: string; env?: Record<string, string>; timeoutS?: number },
     signal?: AbortSignal,
