@@ -8,7 +8,7 @@ import { HoodyError } from '../src/core/errors.js';
 import { containerPath } from '../src/core/kits/files.js';
 import { BUDGET_CHARS, clip, fail, ok, resourceLink } from '../src/mcp/result.js';
 import { container, fileUri, tool, waitS } from './common.js';
-import { columns, fmtBytes, globRe, numbered, shortDiff } from './format.js';
+import { columns, count, fmtBytes, globRe, numbered, shortDiff } from './format.js';
 
 const path = z.string().min(1).describe('Absolute container path (~ = /home/user)');
 
@@ -128,7 +128,7 @@ export const fileTools = [
       const id = await deps.containerId(args.container, signal);
       const p = containerPath(args.path);
       const { before, after, replacements: n } = await deps.edits.replace(id, p, args.old_string, args.new_string, args.replace_all ?? false, signal);
-      return ok(`edited ${p} (${n} replacement${n > 1 ? 's' : ''})\n${clip(shortDiff(before, after), { budget: 4000 }).text}`, { path: p, replacements: n });
+      return ok(`edited ${p} (${count(n, 'replacement')})\n${clip(shortDiff(before, after), { budget: 4000 }).text}`, { path: p, replacements: n });
     },
   }),
 
@@ -156,7 +156,7 @@ export const fileTools = [
       }
       if (!rows.length) return ok(`${p}: no entries${args.pattern ? ` matching ${args.pattern}` : ''}`, { path: p, count: 0 });
       const body = clip(columns(rows), { head: 1, more: 'narrow with pattern, or list a subdirectory' });
-      return ok(`${p} · ${rows.length} entries${truncated ? ' (kit truncated the walk)' : ''}\n${body.text}`, { path: p, count: rows.length, truncated });
+      return ok(`${p} · ${count(rows.length, 'entry', 'entries')}${truncated ? ' (kit truncated the walk)' : ''}\n${body.text}`, { path: p, count: rows.length, truncated });
     },
   }),
 
@@ -182,7 +182,7 @@ export const fileTools = [
       const lines = r.matches.map((m) => `${m.path}:${m.line}: ${m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text}`);
       const body = clip(lines.join('\n'), { head: 1, more: 'narrow with path or glob' });
       const more = r.truncated ? ` (more matches exist; narrow the search)` : '';
-      return ok(`${r.matches.length} matches${more}\n${body.text}`, { count: r.matches.length, truncated: r.truncated });
+      return ok(`${count(r.matches.length, 'match', 'matches')}${more}\n${body.text}`, { count: r.matches.length, truncated: r.truncated });
     },
   }),
 
@@ -257,7 +257,7 @@ export const fileTools = [
       const r = await deps.watches.wait(id, { paths, since: args.since, until: Date.now() + (args.wait_s ?? 25) * 1000, signal });
       const lines = r.events.map((e) => `${e.kind.padEnd(8)} ${e.oldPath ? `${e.oldPath} → ` : ''}${e.path}${e.isDir ? '/' : ''}`);
       const head = r.events.length
-        ? `${r.events.length} event${r.events.length > 1 ? 's' : ''}${r.more ? ' (more buffered: call again with since)' : ''}`
+        ? `${count(r.events.length, 'event')}${r.more ? ' (more buffered: call again with since)' : ''}`
         : `no changes within ${args.wait_s ?? 25} s`;
       const body = clip(lines.join('\n'), { head: 1, more: 'call again with since' });
       return ok(`${head} · cursor ${r.cursor}${lines.length ? `\n${body.text}` : ''}`, {

@@ -50,3 +50,8 @@ export function shortDiff(before: string, after: string): string {
   for (let i = endA + 1; i < Math.min(a.length, endA + 1 + ctx); i++) out.push(`  ${a[i]}`);
   return out.join('\n');
 }
+
+/** `1 entry`, `3 entries`, `1 match`, `2 matches`. */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -293,7 +293,7 @@ describe('files toolset', () => {
   it('file_search finds matches with line numbers', async () => {
     await put('/home/user/src/app.py', 'import os\ndef main():\n    return TODO\n');
     const r = await call(t.c.client, 'file_search', { pattern: 'todo', path: '/home/user/src', ignore_case: true });
-    expect(r.text).toMatch(/1 matches\n\/home\/user\/src\/app\.py:3:     return TODO/);
+    expect(r.text).toMatch(/1 match\n\/home\/user\/src\/app\.py:3:     return TODO/);
     const none = await call(t.c.client, 'file_search', { pattern: 'nomatchzzz', path: '/home/user/src' });
     expect(none.text).toMatch(/no matches/);
   });
