@@ -65,7 +65,7 @@ export const containerResources = [
     name: 'container-file',
     uri: 'hoody://containers/{container}/files/{+path}',
     title: 'Container file',
-    description: 'A file in a container; path is absolute without its leading slash.',
+    description: 'A file in a container; path is absolute without its leading slash. Subscribable (stdio, 2025 protocol).',
     complete: { container: completeContainer },
     async read(uri, vars, { deps, signal }) {
       const id = await deps.containerId(vars.container, signal);
@@ -85,6 +85,13 @@ export const containerResources = [
       const ext = posix.extname(p).toLowerCase();
       if (isText(bytes)) return { contents: [{ uri: uri.href, mimeType: ext === '.json' ? 'application/json' : 'text/plain', text: bytes.toString('utf8') }] };
       return { contents: [{ uri: uri.href, mimeType: 'application/octet-stream', blob: bytes.toString('base64') }] };
+    },
+    async subscribe(_uri, vars, { deps, signal }, changed) {
+      const id = await deps.containerId(vars.container, signal);
+      const p = containerPath(`/${decodeURIComponent(vars.path ?? '')}`);
+      const s = await deps.files.stat(id, p, signal);
+      if (!s) throw Object.assign(new Error(`${p} does not exist`), { hint: 'subscribe to an existing file or directory' });
+      await deps.watches.follow(id, p, s.type === 'dir', changed, signal);
     },
   }),
 

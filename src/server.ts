@@ -32,7 +32,11 @@ export function toolsFor(config: Config) {
   }, KNOWN_TOOLSETS);
 }
 
-export function createServer(config: Config, credentials: Credentials, opts: { remote: boolean; signal?: AbortSignal }): McpServer {
+export function createServer(
+  config: Config,
+  credentials: Credentials,
+  opts: { remote: boolean; signal?: AbortSignal; subscriptions?: boolean },
+): McpServer {
   let hoody: Hoody | undefined;
   return buildMcpServer<Hoody>({
     name: 'hoody-mcp',
@@ -42,6 +46,7 @@ export function createServer(config: Config, credentials: Credentials, opts: { r
     resources: allResources,
     remote: opts.remote,
     signal: opts.signal,
+    subscriptions: opts.subscriptions,
     deps: () => {
       if (!credentials.token) {
         throw new HoodyError({

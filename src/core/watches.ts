@@ -53,6 +53,34 @@ export class Watches {
   }
 
   /**
+   * Call `changed` whenever `path` (a file, or anything under a directory) changes, until `signal`
+   * aborts. A file is watched through its directory, so editors that replace it by rename are
+   * seen. Resolves once the watcher is in place; a lost cursor re-arms it and reports a change
+   * (the state may have moved); repeated failures end the watch.
+   */
+  async follow(containerId: string, path: string, isDir: boolean, changed: () => void, signal: AbortSignal): Promise<void> {
+    const dir = isDir ? path : path.slice(0, path.lastIndexOf('/')) || '/';
+    const arm = async () => (await this.wait(containerId, { paths: [dir], until: Date.now(), signal })).cursor;
+    let cursor = await arm();
+    void (async () => {
+      for (let failures = 0; !signal.aborted && failures < 5; ) {
+        try {
+          const r = await this.wait(containerId, { since: cursor, until: Date.now() + 25_000, signal });
+          cursor = r.cursor;
+          failures = 0;
+          if (r.events.some((e) => isDir || e.path === path || e.oldPath === path)) changed();
+        } catch {
+          if (signal.aborted) return;
+          failures += 1;
+          await sleep(1000 * failures, signal).catch(() => undefined);
+          cursor = await arm().catch(() => cursor);
+          changed();
+        }
+      }
+    })();
+  }
+
+  /**
    * Events after the cursor (or, without one, from now on), waiting up to `until` for the first.
    */
   async wait(containerId: string, opts: { paths?: string[]; since?: string; until: number; signal?: AbortSignal }): Promise<WatchResult> {

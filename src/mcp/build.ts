@@ -3,7 +3,7 @@
  * Each handler runs with a context (deps, abort signal, progress) and its result passes the
  * budget check; anything thrown becomes an isError result that says what to do.
  */
-import { McpServer, ResourceTemplate, type ServerContext } from '@modelcontextprotocol/server';
+import { McpServer, ResourceTemplate, UriTemplate, type ServerContext } from '@modelcontextprotocol/server';
 import type { ResourceDefinition } from './define-resource.js';
 import { annotationsFor, type AnyTool, type ToolContext } from './define-tool.js';
 import { enforceBudget, errorResult } from './result.js';
@@ -20,6 +20,11 @@ export interface BuildOptions<D> {
   remote: boolean;
   /** Aborts this instance's work from outside the protocol (e.g. a cancel that reached another instance). */
   signal?: AbortSignal;
+  /**
+   * Offer resources/subscribe. Only a connection that can carry unsolicited notifications can:
+   * a 2025-era stdio session, not a stateless HTTP request.
+   */
+  subscriptions?: boolean;
 }
 
 /**
@@ -49,6 +54,50 @@ function progressReporter(ctx: ServerContext): { report: (message: string) => Pr
   return { report, enabled: true, stop: () => clearInterval(timer) };
 }
 
+/**
+ * resources/subscribe and unsubscribe: each subscribed URI is matched against the templates that
+ * can watch, and watched until unsubscribed or the connection closes; changes go out as
+ * notifications/resources/updated.
+ */
+function registerSubscriptions<D>(server: McpServer, opts: BuildOptions<D>) {
+  const watching = new Map<string, AbortController>();
+  const templates = opts.resources
+    .filter((r) => r.subscribe && r.uri.includes('{'))
+    .map((r) => ({ r, t: new UriTemplate(r.uri) }));
+  server.server.setRequestHandler('resources/subscribe', async (req) => {
+    const uri = req.params.uri;
+    if (watching.has(uri)) return {};
+    for (const { r, t } of templates) {
+      const vars = t.match(uri);
+      if (!vars) continue;
+      const flat = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
+      const ac = new AbortController();
+      watching.set(uri, ac);
+      const ctx = { get deps() { return opts.deps(); }, signal: ac.signal };
+      try {
+        await plainErrors(r.subscribe!(new URL(uri), flat, ctx, () => void server.server.sendResourceUpdated({ uri }).catch(() => undefined)));
+      } catch (err) {
+        watching.delete(uri);
+        ac.abort();
+        throw err;
+      }
+      return {};
+    }
+    throw new Error(`${uri} cannot be subscribed to — only hoody://containers/{container}/files/{+path} can`);
+  });
+  server.server.setRequestHandler('resources/unsubscribe', async (req) => {
+    watching.get(req.params.uri)?.abort();
+    watching.delete(req.params.uri);
+    return {};
+  });
+  const previous = server.server.onclose;
+  server.server.onclose = () => {
+    for (const ac of watching.values()) ac.abort();
+    watching.clear();
+    previous?.();
+  };
+}
+
 /** Resource errors travel as JSON-RPC errors: keep their message and hint, drop everything else. */
 async function plainErrors<T>(p: Promise<T>): Promise<T> {
   try {
@@ -64,7 +113,7 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
     { name: opts.name, version: opts.version },
     {
       // prompts: none yet, but clients (Claude Code, the conformance suite) call prompts/list regardless.
-      capabilities: { tools: {}, resources: {}, prompts: {}, completions: {}, logging: {} },
+      capabilities: { tools: {}, resources: opts.subscriptions ? { subscribe: true } : {}, prompts: {}, completions: {}, logging: {} },
       instructions: opts.instructions,
     },
   );
@@ -95,6 +144,8 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
       },
     );
   }
+
+  if (opts.subscriptions) registerSubscriptions(server, opts);
 
   for (const r of opts.resources) {
     const meta = { title: r.title, description: r.description, ...(r.mimeType ? { mimeType: r.mimeType } : {}) };

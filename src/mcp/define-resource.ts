@@ -20,6 +20,11 @@ export interface ResourceDefinition<D = unknown> {
   /** Completion of template variables. */
   complete?: Record<string, (value: string, deps: D) => Promise<string[]>>;
   read(uri: URL, vars: Record<string, string>, ctx: ResourceContext<D>): Promise<ReadResourceResult>;
+  /**
+   * Watch a concrete resource of this template: call `changed` whenever it may have changed,
+   * until `ctx.signal` aborts. Resolves once watching has started (rejects if it cannot).
+   */
+  subscribe?(uri: URL, vars: Record<string, string>, ctx: ResourceContext<D>, changed: () => void): Promise<void>;
 }
 
 export function defineResource<D>(def: ResourceDefinition<D>): ResourceDefinition<D> {

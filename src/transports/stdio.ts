@@ -4,7 +4,10 @@ import type { Config } from '../config.js';
 import { createServer } from '../server.js';
 
 export function startStdio(config: Config): { close(): Promise<void> } {
-  return serveStdio(() => createServer(config, { token: config.token }, { remote: false }), {
+  // A 2025-era connection carries unsolicited notifications, so it can offer resource
+  // subscriptions; a 2026-07-28 one routes them through subscriptions/listen, which the SDK
+  // serves without telling the instance what is subscribed (not offered yet).
+  return serveStdio(({ era }) => createServer(config, { token: config.token }, { remote: false, subscriptions: era === 'legacy' }), {
     onerror: (err) => process.stderr.write(`hoody-mcp: ${err.message}\n`),
   });
 }

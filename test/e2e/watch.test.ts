@@ -58,3 +58,34 @@ describe('file_watch', () => {
     expect(none.text).toMatch(/nothing to watch/);
   });
 });
+
+describe('resource subscriptions (2025-era stdio)', () => {
+  it('notifies resources/updated when a subscribed file changes, and stops after unsubscribe', async () => {
+    const { connectStdio } = await import('../helpers/harness.js');
+    const cc = await connectStdio(t.sim, { era: '2025-11-25', args: ['--container', t.sim.containerId] });
+    try {
+      await writeFile(host('/home/user/w/sub.txt'), 'v1');
+      const uri = `hoody://containers/${t.sim.containerId}/files/home/user/w/sub.txt`;
+      const updates: string[] = [];
+      cc.client.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));
+      await cc.client.subscribeResource({ uri });
+      await new Promise((r) => setTimeout(r, 300));
+      await writeFile(host('/home/user/w/other.txt'), 'not me');
+      await call(cc.client, 'file_write', { path: '/home/user/w/sub.txt', content: 'v2' });
+      const deadline = Date.now() + 5000;
+      while (!updates.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(updates.length).toBeGreaterThan(0);
+      expect(new Set(updates)).toEqual(new Set([uri])); // other.txt changed too, but was not subscribed
+      await cc.client.unsubscribeResource({ uri });
+      await new Promise((r) => setTimeout(r, 500));
+      const settled = updates.length;
+      await writeFile(host('/home/user/w/sub.txt'), 'v3');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(updates.length).toBe(settled);
+      await expect(cc.client.subscribeResource({ uri: 'hoody://containers' })).rejects.toThrow(/cannot be subscribed/);
+      await expect(cc.client.subscribeResource({ uri: `hoody://containers/${t.sim.containerId}/files/home/user/w/nope.txt` })).rejects.toThrow(/does not exist/);
+    } finally {
+      await cc.close();
+    }
+  });
+});
