@@ -8,6 +8,7 @@ export function startStdio(config: Config): { close(): Promise<void> } {
   // subscriptions; a 2026-07-28 one routes them through subscriptions/listen, which the SDK
   // serves without telling the instance what is subscribed (not offered yet).
   return serveStdio(({ era }) => createServer(config, { token: config.token }, { remote: false, subscriptions: era === 'legacy' }), {
-    onerror: (err) => process.stderr.write(`hoody-mcp: ${err.message}\n`),
+    // Out-of-band protocol errors (e.g. a malformed line from the client): one short line each.
+    onerror: (err) => process.stderr.write(`hoody-mcp: ${err.message.replace(/\s+/g, ' ').slice(0, 200)}\n`),
   });
 }

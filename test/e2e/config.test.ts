@@ -118,3 +118,23 @@ describe('--sim, as the README runs it', () => {
     }
   });
 });
+
+describe('stdio survives bad input', () => {
+  it('answers valid requests after garbage lines and malformed messages', async () => {
+    const { spawn } = await import('node:child_process');
+    const p = spawn(process.execPath, [CLI], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const init = { jsonrpc: '2.0', id: 2, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '0' } } };
+    p.stdin.write('garbage\n{"jsonrpc":"2.0","id":1}\n[1,2\n');
+    p.stdin.write(`${JSON.stringify(init)}\n{"jsonrpc":"2.0","method":"notifications/initialized"}\n`);
+    p.stdin.write('{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"file_read","arguments":"x"}}\n{"jsonrpc":"2.0","id":4,"method":"ping"}\n');
+    const deadline = Date.now() + 10_000;
+    while (!out.includes('"id":4') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    p.stdin.end();
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { id?: number; result?: unknown; error?: { code: number } });
+    expect(lines.find((l) => l.id === 2)?.result).toBeDefined();
+    expect(lines.find((l) => l.id === 3)?.error?.code).toBe(-32602);
+    expect(lines.find((l) => l.id === 4)?.result).toEqual({});
+  });
+});
