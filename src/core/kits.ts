@@ -9,7 +9,7 @@
  */
 import { HoodyError } from './errors.js';
 import type { Container, ControlPlane } from './control.js';
-import { request, withQuery, type HttpResponse, type RequestOptions } from './http.js';
+import { header, request, withQuery, type HttpResponse, type RequestOptions } from './http.js';
 
 /** Kits whose host slug carries an instance number (`files-1`); `ssh` carries none; `http-<port>` is its own. */
 const UNINDEXED = new Set(['ssh']);
@@ -126,7 +126,9 @@ export class Kits {
     const base = await this.resolver.baseUrl(containerId, kit, req.signal);
     const url = withQuery(new URL(req.path, base), req.query);
     const res = await request({ ...req, url, source: kit.replace(/-\d+$/, '') });
-    if (res.status === 502 || res.status === 503 || res.status === 404) this.resolver.invalidate(containerId);
+    // The proxy's own 404/502 pages (HTML) mean the URL may be stale; a kit's JSON 404 is an answer.
+    const fromProxy = (header(res, 'content-type') ?? '').includes('text/html');
+    if (res.status === 502 || res.status === 503 || (res.status === 404 && fromProxy)) this.resolver.invalidate(containerId);
     if (res.status === 502 || res.status === 503) {
       const notRunning = await this.explainUnavailable(containerId, req.signal);
       if (notRunning) {

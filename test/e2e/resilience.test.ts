@@ -86,6 +86,20 @@ describe('retries', () => {
   });
 });
 
+describe('kit URL cache', () => {
+  it("a kit's own 404 (a missing file) keeps the cached URL; the proxy's 404 page drops it", async () => {
+    await call(t.c.client, 'file_list', { path: '/home/user' }); // warm
+    const lookups = () => t.sim.requests.filter((q) => q.host === 'api' && q.method === 'GET' && q.path === `/api/v1/containers/${t.sim.containerId}`).length;
+    const before = lookups();
+    for (let i = 0; i < 3; i++) expect((await call(t.c.client, 'file_read', { path: `/home/user/missing-${i}.txt` })).isError).toBe(true);
+    expect(lookups()).toBe(before);
+    t.sim.faults.add({ target: 'files', status: 404, body: 'html', times: 1 });
+    await call(t.c.client, 'file_list', { path: '/home/user' });
+    await call(t.c.client, 'file_list', { path: '/home/user' });
+    expect(lookups()).toBe(before + 1);
+  });
+});
+
 describe('container states', () => {
   it('a stopped container: tools say so and what to do', async () => {
     t.sim.setContainerStatus(t.sim.containerId, 'stopped');
