@@ -7,7 +7,9 @@
  * [S:93] (`api.hoody.icu` → `containers.hoody.icu`, `api.localhost:8080` → `containers.localhost:8080`).
  * Kit URLs are capabilities: they never leave this module except through container_get.
  */
-import { HoodyError } from './errors.js';
+import { Readable } from 'node:stream';
+import { CLAIM_CODES, CLAIM_KITS, Claims } from './claims.js';
+import { HoodyError, normalizeError } from './errors.js';
 import type { Container, ControlPlane } from './control.js';
 import { header, request, withQuery, type HttpResponse, type RequestOptions } from './http.js';
 
@@ -117,26 +119,44 @@ export interface KitRequest extends Omit<RequestOptions, 'url' | 'source'> {
  * the control plane why and says what to do.
  */
 export class Kits {
+  readonly claims: Claims;
+
   constructor(
     readonly resolver: KitResolver,
     readonly control: ControlPlane,
-  ) {}
+  ) {
+    this.claims = new Claims(control);
+  }
 
   async request(containerId: string, kit: string, req: KitRequest): Promise<HttpResponse> {
-    const base = await this.resolver.baseUrl(containerId, kit, req.signal);
-    const url = withQuery(new URL(req.path, base), req.query);
-    const res = await request({ ...req, url, source: kit.replace(/-\d+$/, '') });
-    // The proxy's own 404/502 pages (HTML) mean the URL may be stale; a kit's JSON 404 is an answer.
-    const fromProxy = (header(res, 'content-type') ?? '').includes('text/html');
-    if (res.status === 502 || res.status === 503 || (res.status === 404 && fromProxy)) this.resolver.invalidate(containerId);
-    if (res.status === 502 || res.status === 503) {
-      const notRunning = await this.explainUnavailable(containerId, req.signal);
-      if (notRunning) {
-        await res.body.dump().catch(() => undefined);
-        throw notRunning;
+    const source = kit.replace(/-\d+$/, '');
+    const claimed = CLAIM_KITS.has(source);
+    for (let attempt = 0; ; attempt++) {
+      const base = await this.resolver.baseUrl(containerId, kit, req.signal);
+      const url = withQuery(new URL(req.path, base), req.query);
+      const headers = claimed ? { ...req.headers, ...(await this.claims.headers(containerId, req.signal)) } : req.headers;
+      const res = await request({ ...req, headers, url, source });
+      // The proxy's own 404/502 pages (HTML) mean the URL may be stale; a kit's JSON 404 is an answer.
+      const fromProxy = (header(res, 'content-type') ?? '').includes('text/html');
+      if (res.status === 502 || res.status === 503 || (res.status === 404 && fromProxy)) this.resolver.invalidate(containerId);
+      if (res.status === 502 || res.status === 503) {
+        const notRunning = await this.explainUnavailable(containerId, req.signal);
+        if (notRunning) {
+          await res.body.dump().catch(() => undefined);
+          throw notRunning;
+        }
       }
+      if (claimed && (res.status === 401 || res.status === 403)) {
+        // A refused claim is re-minted once and the call repeated (the kit did nothing) [S:931].
+        const err = normalizeError(res.status, await res.body.text().catch(() => ''), source);
+        if (attempt === 0 && err.code && CLAIM_CODES.has(err.code) && !(req.body instanceof Readable)) {
+          this.claims.invalidate(containerId);
+          continue;
+        }
+        throw err;
+      }
+      return res;
     }
-    return res;
   }
 
   /** If the container is not running, an error that says so and what to do; otherwise undefined. */
