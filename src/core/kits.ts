@@ -16,20 +16,6 @@ import { header, request, withQuery, type HttpResponse, type RequestOptions } fr
 /** Kits whose host slug carries an instance number (`files-1`); `ssh` carries none; `http-<port>` is its own. */
 const UNINDEXED = new Set(['ssh']);
 
-/** Path prefix of each kit's API on its host (seed-kits-exec-files.md §0.1). */
-export const KIT_PREFIX: Record<string, string> = {
-  terminal: '/api/v1/terminal',
-  files: '/api/v1/files',
-  watch: '/watchers',
-  daemon: '/api/v1/daemon',
-  sqlite: '/api/v1/sqlite',
-  exec: '/api/v1/exec',
-  browser: '/api/v1/browser',
-  display: '/api/v1/display',
-  workspaces: '/api/v1/agent',
-  agent: '/api/v1/agent',
-};
-
 /**
  * Normalise a kit reference to its host slug: `files` → `files-1`, `display-2` stays,
  * `http-8080` stays, `ssh` stays, `proxyLogs` → `logs-1`, `app` → `run-1`, `notifications` → `n-1`.
