@@ -21,8 +21,8 @@ export interface BuildOptions<D> {
   /** Aborts this instance's work from outside the protocol (e.g. a cancel that reached another instance). */
   signal?: AbortSignal;
   /**
-   * Offer resources/subscribe. Only a connection that can carry unsolicited notifications can:
-   * a 2025-era stdio session, not a stateless HTTP request.
+   * Offer resource subscriptions. Only a connection that can carry notifications after the
+   * request that asked for them can: a stdio session, not a stateless HTTP request.
    */
   subscriptions?: boolean;
 }
@@ -55,44 +55,69 @@ function progressReporter(ctx: ServerContext): { report: (message: string) => Pr
 }
 
 /**
- * resources/subscribe and unsubscribe: each subscribed URI is matched against the templates that
- * can watch, and watched until unsubscribed or the connection closes; changes go out as
- * notifications/resources/updated.
+ * Resource subscriptions of one server instance: each subscribed URI is matched against the
+ * templates that can watch, and watched until every subscriber has left or the connection
+ * closes; changes go out as notifications/resources/updated. 2025-era clients reach it through
+ * resources/subscribe; on 2026-07-28 the transport feeds it the URIs of subscriptions/listen.
  */
+export interface Subscriptions {
+  add(uri: string): Promise<void>;
+  remove(uri: string): void;
+}
+
+const subscriptionsByServer = new WeakMap<McpServer, Subscriptions>();
+
+/** The subscription controller of a server built with `subscriptions: true`. */
+export function subscriptionsOf(server: McpServer): Subscriptions | undefined {
+  return subscriptionsByServer.get(server);
+}
+
 function registerSubscriptions<D>(server: McpServer, opts: BuildOptions<D>) {
-  const watching = new Map<string, AbortController>();
+  const watching = new Map<string, { ac: AbortController; refs: number }>();
   const templates = opts.resources
     .filter((r) => r.subscribe && r.uri.includes('{'))
     .map((r) => ({ r, t: new UriTemplate(r.uri) }));
-  server.server.setRequestHandler('resources/subscribe', async (req) => {
-    const uri = req.params.uri;
-    if (watching.has(uri)) return {};
-    for (const { r, t } of templates) {
-      const vars = t.match(uri);
-      if (!vars) continue;
-      const flat = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
-      const ac = new AbortController();
-      watching.set(uri, ac);
-      const ctx = { get deps() { return opts.deps(); }, signal: ac.signal };
-      try {
-        await plainErrors(r.subscribe!(new URL(uri), flat, ctx, () => void server.server.sendResourceUpdated({ uri }).catch(() => undefined)));
-      } catch (err) {
-        watching.delete(uri);
-        ac.abort();
-        throw err;
+  const subs: Subscriptions = {
+    async add(uri) {
+      const w = watching.get(uri);
+      if (w) return void (w.refs += 1);
+      for (const { r, t } of templates) {
+        const vars = t.match(uri);
+        if (!vars) continue;
+        const flat = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
+        const entry = { ac: new AbortController(), refs: 1 };
+        watching.set(uri, entry);
+        const ctx = { get deps() { return opts.deps(); }, signal: entry.ac.signal };
+        try {
+          await plainErrors(r.subscribe!(new URL(uri), flat, ctx, () => void server.server.sendResourceUpdated({ uri }).catch(() => undefined)));
+        } catch (err) {
+          watching.delete(uri);
+          entry.ac.abort();
+          throw err;
+        }
+        return;
       }
-      return {};
-    }
-    throw new Error(`${uri} cannot be subscribed to — only hoody://containers/{container}/files/{+path} can`);
+      throw new Error(`${uri} cannot be subscribed to — only hoody://containers/{container}/files/{+path} can`);
+    },
+    remove(uri) {
+      const w = watching.get(uri);
+      if (!w || --w.refs > 0) return;
+      w.ac.abort();
+      watching.delete(uri);
+    },
+  };
+  subscriptionsByServer.set(server, subs);
+  server.server.setRequestHandler('resources/subscribe', async (req) => {
+    if (!watching.has(req.params.uri)) await subs.add(req.params.uri);
+    return {};
   });
   server.server.setRequestHandler('resources/unsubscribe', async (req) => {
-    watching.get(req.params.uri)?.abort();
-    watching.delete(req.params.uri);
+    subs.remove(req.params.uri);
     return {};
   });
   const previous = server.server.onclose;
   server.server.onclose = () => {
-    for (const ac of watching.values()) ac.abort();
+    for (const w of watching.values()) w.ac.abort();
     watching.clear();
     previous?.();
   };

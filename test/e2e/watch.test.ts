@@ -59,6 +59,34 @@ describe('file_watch', () => {
   });
 });
 
+describe('resource subscriptions (2026-07-28 stdio: subscriptions/listen)', () => {
+  it('notifies resources/updated on the listen stream when a subscribed file changes, until closed', async () => {
+    const { connectStdio } = await import('../helpers/harness.js');
+    const cc = await connectStdio(t.sim, { era: '2026-07-28', args: ['--container', t.sim.containerId] });
+    try {
+      await writeFile(host('/home/user/w/listen.txt'), 'v1');
+      const uri = `hoody://containers/${t.sim.containerId}/files/home/user/w/listen.txt`;
+      const updates: string[] = [];
+      cc.client.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));
+      const sub = await cc.client.listen({ resourceSubscriptions: [uri] });
+      expect(sub.honoredFilter.resourceSubscriptions).toEqual([uri]);
+      await new Promise((r) => setTimeout(r, 600));
+      await call(cc.client, 'file_write', { path: '/home/user/w/listen.txt', content: 'v2' });
+      const deadline = Date.now() + 5000;
+      while (!updates.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(new Set(updates)).toEqual(new Set([uri]));
+      await sub.close();
+      await new Promise((r) => setTimeout(r, 500));
+      const settled = updates.length;
+      await writeFile(host('/home/user/w/listen.txt'), 'v3');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(updates.length).toBe(settled);
+    } finally {
+      await cc.close();
+    }
+  });
+});
+
 describe('resource subscriptions (2025-era stdio)', () => {
   it('notifies resources/updated when a subscribed file changes, and stops after unsubscribe', async () => {
     const { connectStdio } = await import('../helpers/harness.js');
