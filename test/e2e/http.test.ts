@@ -53,6 +53,20 @@ describe('HTTP guards', () => {
     expect(r.status).toBe(403);
   });
 
+  it('bad bodies get JSON-RPC errors and the server keeps serving', async () => {
+    const auth = { authorization: `Bearer ${sim.token}` };
+    const raw = (body: string, headers: Record<string, string> = {}) =>
+      fetch(srv.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...auth, ...headers }, body });
+    const notJson = await raw('{"jsonrpc":');
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { code: number } }).error.code).toBe(-32700);
+    expect((await raw('{"jsonrpc":"2.0","id":1,"method":"ping"}', { 'content-type': 'text/plain' })).status).toBe(415);
+    const big = await raw(`{"x":"${'a'.repeat(49 * 1024 * 1024)}"}`).catch(() => undefined);
+    expect(big === undefined || big.status === 413).toBe(true);
+    const after = await post(srv.url, auth);
+    expect(after.status).toBe(200);
+  });
+
   it('404 for other paths', async () => {
     expect((await fetch(srv.url.replace('/mcp', '/.well-known/oauth-authorization-server'))).status).toBe(404);
   });
@@ -121,6 +135,20 @@ describe('HTTP sessions in every protocol era', () => {
       }
     });
   }
+
+  it('keeps concurrent calls apart (20 at once, each gets its own output)', async () => {
+    const c = await connectHttp(srv.url, sim.token, '2025-11-25');
+    try {
+      const before = sim.executions.length;
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => call(c.client, 'exec_run', { container: sim.containerId, command: `sleep 0.$((RANDOM % 5)); echo call-${i}` })),
+      );
+      results.forEach((r, i) => expect(r.text).toMatch(new RegExp(`^exit 0[\\s\\S]*\\ncall-${i}\\n?$`)));
+      expect(sim.executions.length - before).toBe(20);
+    } finally {
+      await c.close();
+    }
+  });
 
   it('refuses file_transfer when hosted', async () => {
     const c = await connectHttp(srv.url, sim.token, '2026-07-28');
