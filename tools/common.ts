@@ -14,4 +14,6 @@ export const waitS = (dflt: number) =>
   z.number().min(0).max(55).optional().describe(`Seconds to wait before returning a handle (default ${dflt})`);
 
 export const jobUri = (containerId: string, job: string) => `hoody://containers/${containerId}/jobs/${job}`;
-export const fileUri = (containerId: string, path: string) => `hoody://containers/${containerId}/files/${path.replace(/^\//, '')}`;
+/** `{+path}` keeps the slashes; every segment is percent-encoded (spaces, `#`, `?` are not URI characters). */
+export const fileUri = (containerId: string, path: string) =>
+  `hoody://containers/${containerId}/files/${path.replace(/^\//, '').split('/').map(encodeURIComponent).join('/')}`;
