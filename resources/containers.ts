@@ -65,7 +65,7 @@ export const containerResources = [
     name: 'container-file',
     uri: 'hoody://containers/{container}/files/{+path}',
     title: 'Container file',
-    description: 'A file in a container; path is absolute without its leading slash. Subscribable over stdio.',
+    description: 'A file in a container; path is absolute without its leading slash. Subscribable.',
     complete: { container: completeContainer },
     async read(uri, vars, { deps, signal }) {
       const id = await deps.containerId(vars.container, signal);

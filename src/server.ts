@@ -11,6 +11,7 @@ import { HoodyError } from './core/errors.js';
 import { hoodyFor, type Hoody } from './core/hoody.js';
 import { buildMcpServer } from './mcp/build.js';
 import { selectTools } from './mcp/registry.js';
+import { createSubscriptions, type Subscriptions } from './mcp/subscriptions.js';
 import { VERSION } from './version.js';
 
 export interface Credentials {
@@ -32,12 +33,28 @@ export function toolsFor(config: Config) {
   }, KNOWN_TOOLSETS);
 }
 
+/** The Hoody view of a credential, made on first use; says how to provide one when there is none. */
+function depsFor(config: Config, credentials: Credentials, remote: boolean): () => Hoody {
+  let hoody: Hoody | undefined;
+  return () => {
+    if (!credentials.token) {
+      throw new HoodyError({
+        kind: 'auth',
+        source: 'config',
+        message: 'no Hoody token',
+        hint: remote ? 'send Authorization: Bearer <hdy_ token>' : 'set HOODY_TOKEN or pass --token (or try --sim)',
+      });
+    }
+    hoody ??= hoodyFor({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container }, credentials.token);
+    return hoody;
+  };
+}
+
 export function createServer(
   config: Config,
   credentials: Credentials,
-  opts: { remote: boolean; signal?: AbortSignal; subscriptions?: boolean },
+  opts: { remote: boolean; signal?: AbortSignal; subscriptions?: 'own' | Subscriptions },
 ): McpServer {
-  let hoody: Hoody | undefined;
   return buildMcpServer<Hoody>({
     name: 'hoody-mcp',
     version: VERSION,
@@ -47,17 +64,11 @@ export function createServer(
     remote: opts.remote,
     signal: opts.signal,
     subscriptions: opts.subscriptions,
-    deps: () => {
-      if (!credentials.token) {
-        throw new HoodyError({
-          kind: 'auth',
-          source: 'config',
-          message: 'no Hoody token',
-          hint: opts.remote ? 'send Authorization: Bearer <hdy_ token>' : 'set HOODY_TOKEN or pass --token (or try --sim)',
-        });
-      }
-      hoody ??= hoodyFor({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container }, credentials.token);
-      return hoody;
-    },
+    deps: depsFor(config, credentials, opts.remote),
   });
+}
+
+/** Resource subscriptions of one credential, shared by that credential's HTTP requests. */
+export function subscriptionsFor(config: Config, credentials: Credentials, notify: (uri: string) => void): Subscriptions {
+  return createSubscriptions<Hoody>(allResources, depsFor(config, credentials, true), notify);
 }

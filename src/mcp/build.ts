@@ -3,11 +3,12 @@
  * Each handler runs with a context (deps, abort signal, progress) and its result passes the
  * budget check; anything thrown becomes an isError result that says what to do.
  */
-import { McpServer, ResourceTemplate, UriTemplate, type ServerContext } from '@modelcontextprotocol/server';
+import { McpServer, ResourceTemplate, type ServerContext } from '@modelcontextprotocol/server';
 import type { ResourceDefinition } from './define-resource.js';
 import { annotationsFor, type AnyTool, type ToolContext } from './define-tool.js';
-import { enforceBudget, errorResult } from './result.js';
+import { enforceBudget, errorResult, plainErrors } from './result.js';
 import { clientSchema } from './schema.js';
+import { createSubscriptions, type Subscriptions } from './subscriptions.js';
 
 export interface BuildOptions<D> {
   name: string;
@@ -21,10 +22,11 @@ export interface BuildOptions<D> {
   /** Aborts this instance's work from outside the protocol (e.g. a cancel that reached another instance). */
   signal?: AbortSignal;
   /**
-   * Offer resource subscriptions. Only a connection that can carry notifications after the
-   * request that asked for them can: a stdio session, not a stateless HTTP request.
+   * Offer resource subscriptions: `'own'` watches for this instance and notifies through its
+   * connection (stdio); a shared controller is the transport's (2026-07-28 HTTP listens). Only a
+   * connection that carries notifications after the request that asked can offer them.
    */
-  subscriptions?: boolean;
+  subscriptions?: 'own' | Subscriptions;
 }
 
 /**
@@ -54,83 +56,41 @@ function progressReporter(ctx: ServerContext): { report: (message: string) => Pr
   return { report, enabled: true, stop: () => clearInterval(timer) };
 }
 
-/**
- * Resource subscriptions of one server instance: each subscribed URI is matched against the
- * templates that can watch, and watched until every subscriber has left or the connection
- * closes; changes go out as notifications/resources/updated. 2025-era clients reach it through
- * resources/subscribe; on 2026-07-28 the transport feeds it the URIs of subscriptions/listen.
- */
-export interface Subscriptions {
-  add(uri: string): Promise<void>;
-  remove(uri: string): void;
-}
-
 const subscriptionsByServer = new WeakMap<McpServer, Subscriptions>();
 
-/** The subscription controller of a server built with `subscriptions: true`. */
+/** The subscription controller a server serves resources/subscribe with, if it offers them. */
 export function subscriptionsOf(server: McpServer): Subscriptions | undefined {
   return subscriptionsByServer.get(server);
 }
 
+/**
+ * resources/subscribe and unsubscribe through a controller: the instance's own (notifying
+ * through this connection, stopped when it closes) or a shared one the transport owns.
+ */
 function registerSubscriptions<D>(server: McpServer, opts: BuildOptions<D>) {
-  const watching = new Map<string, { ac: AbortController; refs: number }>();
-  const templates = opts.resources
-    .filter((r) => r.subscribe && r.uri.includes('{'))
-    .map((r) => ({ r, t: new UriTemplate(r.uri) }));
-  const subs: Subscriptions = {
-    async add(uri) {
-      const w = watching.get(uri);
-      if (w) return void (w.refs += 1);
-      for (const { r, t } of templates) {
-        const vars = t.match(uri);
-        if (!vars) continue;
-        const flat = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
-        const entry = { ac: new AbortController(), refs: 1 };
-        watching.set(uri, entry);
-        const ctx = { get deps() { return opts.deps(); }, signal: entry.ac.signal };
-        try {
-          await plainErrors(r.subscribe!(new URL(uri), flat, ctx, () => void server.server.sendResourceUpdated({ uri }).catch(() => undefined)));
-        } catch (err) {
-          watching.delete(uri);
-          entry.ac.abort();
-          throw err;
-        }
-        return;
-      }
-      throw new Error(`${uri} cannot be subscribed to — only hoody://containers/{container}/files/{+path} can`);
-    },
-    remove(uri) {
-      const w = watching.get(uri);
-      if (!w || --w.refs > 0) return;
-      w.ac.abort();
-      watching.delete(uri);
-    },
-  };
+  const own = opts.subscriptions === 'own';
+  const subs = own
+    ? createSubscriptions(opts.resources, opts.deps, (uri) => void server.server.sendResourceUpdated({ uri }).catch(() => undefined))
+    : (opts.subscriptions as Subscriptions);
   subscriptionsByServer.set(server, subs);
+  const mine = new Set<string>();
   server.server.setRequestHandler('resources/subscribe', async (req) => {
-    if (!watching.has(req.params.uri)) await subs.add(req.params.uri);
+    if (mine.has(req.params.uri)) return {};
+    await subs.add(req.params.uri);
+    mine.add(req.params.uri);
     return {};
   });
   server.server.setRequestHandler('resources/unsubscribe', async (req) => {
-    subs.remove(req.params.uri);
+    if (mine.delete(req.params.uri)) subs.remove(req.params.uri);
     return {};
   });
   const previous = server.server.onclose;
   server.server.onclose = () => {
-    for (const w of watching.values()) w.ac.abort();
-    watching.clear();
+    if (own) subs.close();
+    else for (const uri of mine) subs.remove(uri);
+    mine.clear();
     previous?.();
   };
-}
-
-/** Resource errors travel as JSON-RPC errors: keep their message and hint, drop everything else. */
-async function plainErrors<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    const e = err as { message?: string; hint?: string };
-    throw new Error(e?.hint ? `${e.message} — ${e.hint}` : (e?.message ?? 'unexpected failure'));
-  }
 }
 
 export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {

@@ -79,3 +79,13 @@ export function enforceBudget(result: CallToolResult, budget = BUDGET_CHARS): Ca
   }
   return result;
 }
+
+/** Resource errors travel as JSON-RPC errors: keep their message and hint, drop everything else. */
+export async function plainErrors<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    const e = err as { message?: string; hint?: string };
+    throw new Error(e?.hint ? `${e.message} — ${e.hint}` : (e?.message ?? 'unexpected failure'));
+  }
+}

@@ -8,10 +8,11 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMcpHandler } from '@modelcontextprotocol/server';
+import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { Config } from '../config.js';
-import { createServer } from '../server.js';
+import { createServer, subscriptionsFor } from '../server.js';
+import type { Subscriptions } from '../mcp/subscriptions.js';
 import { ConfigError } from '../mcp/registry.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
@@ -86,6 +87,78 @@ function cancelFrom(who: string, body: unknown): void {
   }
 }
 
+/**
+ * One MCP handler per credential. Its 2026-07-28 `subscriptions/listen` bus then reaches only
+ * that credential's listeners (a shared bus would tell one tenant about another's files), and
+ * the URIs a listen asks for are watched for as long as its response stream stays open.
+ */
+class Principals {
+  readonly #map = new Map<string, Principal>();
+  constructor(private readonly config: Config) {}
+
+  get(who: string, token: string): Principal {
+    let p = this.#map.get(who);
+    if (p) {
+      this.#map.delete(who);
+      this.#map.set(who, p);
+      return p;
+    }
+    p = new Principal(this.config, token);
+    this.#map.set(who, p);
+    if (this.#map.size > 256) {
+      const [oldest, evicted] = this.#map.entries().next().value as [string, Principal];
+      this.#map.delete(oldest);
+      void evicted.close();
+    }
+    return p;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#map.values()].map((p) => p.close()));
+    this.#map.clear();
+  }
+}
+
+class Principal {
+  readonly #mcp: McpHttpHandler;
+  readonly #subs: Subscriptions;
+  readonly handle: ReturnType<typeof toNodeHandler>;
+
+  constructor(config: Config, token: string) {
+    this.#subs = subscriptionsFor(config, { token }, (uri) => this.#mcp.notify.resourceUpdated(uri));
+    this.#mcp = createMcpHandler(
+      (ctx) =>
+        createServer(config, { token: ctx.authInfo?.token }, {
+          remote: true,
+          signal: (ctx.authInfo?.extra as { signal?: AbortSignal } | undefined)?.signal,
+          // Only a 2026-07-28 listen stream can carry updates; a stateless 2025 request cannot.
+          subscriptions: ctx.era === 'modern' ? this.#subs : undefined,
+        }),
+      { maxRequestBodySize: MAX_BODY, onerror: () => undefined },
+    );
+    this.handle = toNodeHandler(this.#mcp, { maxRequestBodySize: MAX_BODY });
+  }
+
+  /** Watch what a subscriptions/listen asks for while its stream is open. */
+  listenFrom(body: unknown, res: http.ServerResponse): void {
+    const msg = body as { method?: string; params?: { notifications?: { resourceSubscriptions?: unknown } } };
+    if (msg?.method !== 'subscriptions/listen') return;
+    const uris = msg.params?.notifications?.resourceSubscriptions;
+    if (!Array.isArray(uris)) return;
+    const added: string[] = [];
+    for (const uri of uris) {
+      if (typeof uri !== 'string') continue;
+      this.#subs.add(uri).then(() => (res.writableEnded || res.destroyed ? this.#subs.remove(uri) : added.push(uri)), () => undefined);
+    }
+    res.once('close', () => added.splice(0).forEach((uri) => this.#subs.remove(uri)));
+  }
+
+  async close(): Promise<void> {
+    this.#subs.close();
+    await this.#mcp.close().catch(() => undefined);
+  }
+}
+
 export interface HttpServerHandle {
   url: string;
   port: number;
@@ -103,13 +176,7 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
   const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...config.allowedHosts.map((h) => h.toLowerCase())]);
   if (!loopback && config.host !== '0.0.0.0' && config.host !== '::') allowed.add(config.host.toLowerCase());
 
-  const mcp = createMcpHandler(
-    (ctx) =>
-      createServer(config, { token: ctx.authInfo?.token }, { remote: true, signal: (ctx.authInfo?.extra as { signal?: AbortSignal } | undefined)?.signal }),
-    { maxRequestBodySize: 48 * 1024 * 1024, onerror: () => undefined },
-  );
-  const handle = toNodeHandler(mcp, { maxRequestBodySize: 48 * 1024 * 1024 });
-
+  const principals = new Principals(config);
   const server = http.createServer((req, res) => {
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -132,7 +199,7 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
     if (path !== '/mcp') return send(404, JSON.stringify({ error: 'not_found' }));
 
     const auth = req.headers.authorization;
-    let token: string | undefined;
+    let token: string;
     if (auth) {
       const m = /^Bearer (\S+)$/.exec(auth);
       if (!m) return send(401, JSON.stringify({ error: 'invalid_token', message: 'use Authorization: Bearer <Hoody token>' }), { 'www-authenticate': 'Bearer realm="hoody-mcp", error="invalid_token"' });
@@ -142,9 +209,11 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
     } else {
       return send(401, JSON.stringify({ error: 'unauthorized', message: 'send Authorization: Bearer <Hoody token>' }), { 'www-authenticate': 'Bearer realm="hoody-mcp"' });
     }
+    const who = createHash('sha256').update(token).digest('hex');
+    const principal = principals.get(who, token);
     const serve = (parsedBody?: unknown, signal?: AbortSignal) => {
       (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal } };
-      handle(req as never, res as never, parsedBody).catch(() => {
+      principal.handle(req as never, res as never, parsedBody).catch(() => {
         if (!res.headersSent) send(500, JSON.stringify({ error: 'internal_error' }));
         else res.end();
       });
@@ -158,8 +227,8 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
         } catch {
           return send(400, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not JSON' } }));
         }
-        const who = createHash('sha256').update(token!).digest('hex');
         cancelFrom(who, body);
+        principal.listenFrom(body, res);
         const signal = inflight.track(who, body, res);
         serve(body, signal);
       },
@@ -178,7 +247,7 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
     url: `http://${shownHost}:${port}/mcp`,
     port,
     close: async () => {
-      await mcp.close().catch(() => undefined);
+      await principals.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

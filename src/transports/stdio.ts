@@ -77,7 +77,7 @@ export function startStdio(config: Config): { close(): Promise<void> } {
 
   return serveStdio(
     ({ era }) => {
-      const server = createServer(config, { token: config.token }, { remote: false, subscriptions: true });
+      const server = createServer(config, { token: config.token }, { remote: false, subscriptions: 'own' });
       if (era === 'modern') {
         modern = server;
         watch(server, early);

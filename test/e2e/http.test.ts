@@ -150,6 +150,35 @@ describe('HTTP sessions in every protocol era', () => {
     }
   });
 
+  it('2026-07-28: subscriptions/listen delivers resources/updated for a watched file, per credential', async () => {
+    const c = await connectHttp(srv.url, sim.token, '2026-07-28');
+    try {
+      await call(c.client, 'file_write', { container: sim.containerId, path: '/home/user/hw/f.txt', content: 'v1' });
+      const uri = `hoody://containers/${sim.containerId}/files/home/user/hw/f.txt`;
+      const updates: string[] = [];
+      c.client.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));
+      const sub = await c.client.listen({ resourceSubscriptions: [uri] });
+      expect(sub.honoredFilter.resourceSubscriptions).toEqual([uri]);
+      await new Promise((r) => setTimeout(r, 700));
+      await call(c.client, 'file_write', { container: sim.containerId, path: '/home/user/hw/f.txt', content: 'v2' });
+      const deadline = Date.now() + 5000;
+      while (!updates.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(new Set(updates)).toEqual(new Set([uri]));
+      await sub.close();
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('2025-era HTTP does not offer subscriptions (no stream to carry them)', async () => {
+    const c = await connectHttp(srv.url, sim.token, '2025-11-25');
+    try {
+      expect(c.client.getServerCapabilities()?.resources?.subscribe).toBeFalsy();
+    } finally {
+      await c.close();
+    }
+  });
+
   it('refuses file_transfer when hosted', async () => {
     const c = await connectHttp(srv.url, sim.token, '2026-07-28');
     try {
