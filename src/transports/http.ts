@@ -3,6 +3,8 @@
  * - a DNS-rebinding guard: Host and Origin must name this server (403 otherwise);
  * - per-request credentials: `Authorization: Bearer <Hoody token>` is used for that request only.
  *   Without one: the server's own token serves loopback clients; anyone else gets 401.
+ * - one MCP handler per credential (subscriptions stay with their owner);
+ * - cancellation that reaches the request it names, also on stateless 2025-era serving;
  * - GET /healthz → 200; anything else → 404.
  */
 import { createHash } from 'node:crypto';
