@@ -123,6 +123,16 @@ describe('exec toolset', () => {
     expect(r.text).toContain('/home/user/proj\nfrom files kit\nhi there');
   });
 
+  it('cwd takes ~ and must exist', async () => {
+    await put('/home/user/proj2/x.txt', 'x');
+    expect((await call(t.c.client, 'exec_run', { command: 'ls', cwd: '~/proj2' })).text).toMatch(/^exit 0[\s\S]*x\.txt/);
+    const before = t.sim.executions.length;
+    const r = await call(t.c.client, 'exec_run', { command: 'ls', cwd: '/home/user/no-such-dir' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/does not exist/);
+    expect(t.sim.executions.length).toBe(before);
+  });
+
   it('a command that outlives wait_s returns a handle, streams progress, and can be polled, fed and cancelled', async () => {
     const progress: string[] = [];
     const r = await call(

@@ -5,6 +5,7 @@
  */
 import { HoodyError, isAmbiguous } from '../errors.js';
 import { readJson } from '../http.js';
+import { containerPath } from './files.js';
 import type { Kits } from '../kits.js';
 
 export type CommandStatus = 'queued' | 'running' | 'completed' | 'aborted' | 'timeout' | string;
@@ -100,8 +101,8 @@ export class TerminalKit {
       query: {
         terminal_id: opts.terminalId,
         wait: 'false',
-        cwd: opts.cwd,
-        cwd_auto_create: opts.cwd ? 'true' : undefined,
+        // No cwd_auto_create: a mistyped directory is an error, not a new empty directory.
+        cwd: opts.cwd !== undefined ? containerPath(opts.cwd) : undefined,
         user: opts.user,
         env: opts.env ? Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) : undefined,
       },
