@@ -21,6 +21,11 @@
 #   CLIENTCHECK_TIMEOUT   seconds allowed for each client call                [60]
 #   CLIENTCHECK_OPENCODE  0 to skip the opencode checks                       [1]
 #   CLIENTCHECK_STRICT_WARNINGS  "fail" to fail a --strict check on lint warnings too [report]
+#   CLIENTCHECK_REMOTE    1 = check the hosted form instead: a standalone simulator, an HTTP server
+#                         holding no token (a request without credentials gets 401), and every
+#                         client configured as the README says to send its own bearer token
+#                         (HTTP checks only)                                  [0]
+#   HOODY_MCP_BEARER      with HOODY_MCP_URL: the token HTTP clients send as Authorization: Bearer
 #
 # Prints one line per check, "PASS <name>" or "FAIL <name>: <reason>", then
 # "clients: N passed, N failed"; exits 1 when any check failed.
@@ -39,6 +44,8 @@ CACHE=${CLIENTCHECK_DIR:-/tmp/clientcheck}
 TMO=${CLIENTCHECK_TIMEOUT:-60}
 WITH_OPENCODE=${CLIENTCHECK_OPENCODE:-1}
 STRICT_WARNINGS=${CLIENTCHECK_STRICT_WARNINGS:-report}
+REMOTE=${CLIENTCHECK_REMOTE:-0}
+BEARER=${HOODY_MCP_BEARER:-}
 
 INSPECTOR_VERSION=2.12.0
 INSPECTOR_LEGACY_CLI_VERSION=0.16.8 # with its SDK pinned to 1.22.0, whose client sends 2025-06-18
@@ -55,10 +62,20 @@ fail() { local r=${2//$'\n'/ }; echo "FAIL $1: ${r:0:300}"; FAILED=$((FAILED + 1
 # one line, at most 200 chars, of a file's most telling content
 reason() { tr -d '\r' <"$1" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -v '^[[:space:]]*$' | tail -n 3 | tr '\n' ' ' | cut -c1-200; }
 
+# JSON helpers (node, reading a file)
+json_get() { # file, js expression over `r` (parsed JSON); prints result or nothing
+  node -e '
+    const fs=require("fs"); let r; try { r=JSON.parse(fs.readFileSync(process.argv[1],"utf8")); } catch { process.exit(1); }
+    const v=(new Function("r","return ("+process.argv[2]+")"))(r); if (v!==undefined && v!==null) process.stdout.write(typeof v==="string"?v:JSON.stringify(v));
+  ' "$1" "$2" 2>/dev/null
+}
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/check-clients.XXXXXX")
 SERVER_PID=""
+SIM_PID=""
 SERVER_UP=0
 cleanup() {
+  [ -n "$SIM_PID" ] && { kill -TERM -- "-$SIM_PID" 2>/dev/null || kill -TERM "$SIM_PID" 2>/dev/null; }
   if [ -n "$SERVER_PID" ]; then
     kill -TERM -- "-$SERVER_PID" 2>/dev/null || kill -TERM "$SERVER_PID" 2>/dev/null
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.3; done
@@ -162,11 +179,27 @@ echo "client versions: inspector $( [ $have_inspector = 1 ] && echo "$INSPECTOR_
   "opencode $( [ $have_opencode = 1 ] && echo "$OPENCODE_VERSION" || echo off/missing)" >&2
 
 # ---------------------------------------------------------------- HTTP server
+SERVER_ENV=()
+if [ "$REMOTE" = 1 ] && [ -z "$URL" ]; then
+  # The hosted form: a simulator on its own, and a server that holds no token.
+  SIM_INFO="$WORK/sim.json"
+  setsid node --input-type=module -e '
+    const m = await import(process.argv[1]); const fs = await import("node:fs");
+    const s = await m.startSim({});
+    fs.writeFileSync(process.argv[2], JSON.stringify({ apiUrl: s.apiUrl, token: s.token }), { mode: 0o600 });
+    process.on("SIGTERM", () => s.close().then(() => process.exit(0)));
+  ' "$ROOT/dist/src/sim/index.js" "$SIM_INFO" </dev/null >"$WORK/sim.log" 2>&1 &
+  SIM_PID=$!
+  for _ in $(seq 1 50); do [ -s "$SIM_INFO" ] && break; sleep 0.2; done
+  BEARER=$(json_get "$SIM_INFO" 'r.token')
+  SERVER_ENV=(HOODY_API_URL="$(json_get "$SIM_INFO" 'r.apiUrl')" HOODY_TOKEN=)
+  CMD=(node "$ROOT/dist/bin/cli.js")
+fi
 if [ -z "$URL" ]; then
   PORT=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   URL="http://127.0.0.1:$PORT/mcp"
   SERVER_LOG="$WORK/http-server.log"
-  setsid "${CMD[@]}" --http --port "$PORT" </dev/null >"$SERVER_LOG" 2>&1 &
+  env "${SERVER_ENV[@]}" setsid "${CMD[@]}" --http --port "$PORT" </dev/null >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   HEALTH="${URL%/mcp}/healthz"
   up=0
@@ -202,17 +235,14 @@ in_home() { # $1 = home, rest = command (run in $home/work, bounded)
   (cd "$h/work" && env $(client_env "$h") timeout -k 5 "$TMO" "$@")
 }
 
-# JSON helpers (node, reading a file)
-json_get() { # file, js expression over `r` (parsed JSON); prints result or nothing
-  node -e '
-    const fs=require("fs"); let r; try { r=JSON.parse(fs.readFileSync(process.argv[1],"utf8")); } catch { process.exit(1); }
-    const v=(new Function("r","return ("+process.argv[2]+")"))(r); if (v!==undefined && v!==null) process.stdout.write(typeof v==="string"?v:JSON.stringify(v));
-  ' "$1" "$2" 2>/dev/null
-}
 
 # ---------------------------------------------------------------- Inspector 2.x
 # target args: stdio → the command; http → the URL with --transport http
-inspector_target() { if [ "$1" = stdio ]; then printf '%s\0' "${CMD[@]}"; else printf '%s\0' "$URL" --transport http; fi; }
+inspector_target() {
+  if [ "$1" = stdio ]; then printf '%s\0' "${CMD[@]}"; return; fi
+  printf '%s\0' "$URL" --transport http
+  [ -n "$BEARER" ] && printf '%s\0' --header "Authorization: Bearer $BEARER"
+}
 era_of() { case "$1" in 2025-11-25) echo legacy ;; 2026-07-28) echo modern ;; esac; }
 
 inspector_list() { # transport version
@@ -272,7 +302,7 @@ inspector_templates() { # transport version
 inspector_old_list() { # transport
   local t=$1 name="inspector-$1-2025-06-18" h out err rc
   local -a target
-  if [ "$t" = stdio ]; then target=("${CMD[@]}"); else target=("$URL" --transport http); fi
+  if [ "$t" = stdio ]; then target=("${CMD[@]}"); else mapfile -d '' target < <(inspector_target "$t"); fi
   h=$(fresh_home); out="$h/out.json"; err="$h/err.txt"
   in_home "$h" "$NODE22" "$INSPECTOR_OLD" "${target[@]}" --method tools/list >"$out" 2>"$err"; rc=$?
   if [ $rc -ne 0 ] || [ -z "$(json_get "$out" "r.tools.some(t=>t.name===$(json_str "$PROBE_TOOL"))||undefined")" ]; then
@@ -357,12 +387,13 @@ codex_check() { # transport
       echo "cwd = $(toml_str "$ROOT")"
     else
       echo "url = $(toml_str "$URL")"
+      [ -n "$BEARER" ] && echo 'bearer_token_env_var = "HOODY_CHECK_BEARER"'
     fi
     echo 'startup_timeout_sec = 30'
     echo "tool_timeout_sec = $TMO"
   } >"$cfg"
   # shellcheck disable=SC2046
-  res=$(cd "$h/work" && env $(client_env "$h") timeout -k 5 "$((TMO + 10))" \
+  res=$(cd "$h/work" && env $(client_env "$h") HOODY_CHECK_BEARER="$BEARER" timeout -k 5 "$((TMO + 10))" \
     node "$WORK/codex-drive.js" "$CODEX" hoody "$PROBE_TOOL" "$PROBE_ARGS" "$h/work" "$((TMO * 1000))" 2>/dev/null | tail -n1)
   echo "$res" >"$h/res.json"
   if [ "$(json_get "$h/res.json" 'r.status && r.status.ok')" = true ]; then pass "codex-$t"; else
@@ -378,7 +409,8 @@ claude_check() { # transport
   if [ "$t" = stdio ]; then
     in_home "$h" "$CLAUDE" mcp add -s local hoody -- "${CMD[@]}" >"$out" 2>&1
   else
-    in_home "$h" "$CLAUDE" mcp add -s local --transport http hoody "$URL" >"$out" 2>&1
+    local -a hdr=(); [ -n "$BEARER" ] && hdr=(--header "Authorization: Bearer $BEARER")
+    in_home "$h" "$CLAUDE" mcp add -s local --transport http hoody "$URL" "${hdr[@]}" >"$out" 2>&1
   fi
   # exit code is 0 even when the server fails: read the status line
   in_home "$h" "$CLAUDE" mcp list >"$out" 2>&1
@@ -394,7 +426,8 @@ opencode_check() { # transport
   if [ "$t" = stdio ]; then
     echo "{\"mcp\":{\"hoody\":{\"type\":\"local\",\"command\":$CMD_JSON}}}" >"$h/work/opencode.json"
   else
-    echo "{\"mcp\":{\"hoody\":{\"type\":\"remote\",\"url\":$(json_str "$URL")}}}" >"$h/work/opencode.json"
+    local headers=""; [ -n "$BEARER" ] && headers=",\"headers\":{\"Authorization\":$(json_str "Bearer $BEARER")}"
+    echo "{\"mcp\":{\"hoody\":{\"type\":\"remote\",\"url\":$(json_str "$URL")$headers}}}" >"$h/work/opencode.json"
   fi
   in_home "$h" "$OPENCODE" mcp list >"$out" 2>&1
   line=$(sed 's/\x1b\[[0-9;]*m//g' "$out" | grep -A1 -m1 -E '[✓✗] hoody ' | sed 's/^[│●[:space:]]*//' | tr '\n' ' ')
@@ -404,6 +437,7 @@ opencode_check() { # transport
 
 # ---------------------------------------------------------------- run
 transports=(stdio)
+[ "$REMOTE" = 1 ] && transports=() # the hosted form is HTTP only
 [ -n "$URL" ] && transports+=(http)
 
 for t in "${transports[@]}"; do
