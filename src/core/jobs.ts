@@ -138,7 +138,9 @@ export class Jobs {
       }
       if (state.done || now >= opts.until) return;
       await sleep(Math.min(interval, Math.max(0, opts.until - Date.now())), opts.signal);
-      interval = Math.min(1000, Math.round(interval * 1.5));
+      // /result returns the whole output every time: poll a chatty job less often (1 s per MB,
+      // at most 10 s) so a long build does not pull its log over and over.
+      interval = Math.max(Math.min(1000, Math.round(interval * 1.5)), Math.min(10_000, state.output.length / 1000));
     }
   }
 
