@@ -154,3 +154,20 @@ export function useSimAndStdio(opts: { sim?: SimOptions; args?: (sim: Sim) => st
   });
   return t;
 }
+
+/** The same setup served over HTTP: one simulator, the built server with --http, one client. */
+export function useSimAndHttp(opts: { sim?: SimOptions; args?: (sim: Sim) => string[]; era?: Era } = {}) {
+  const t = {} as { sim: Sim; c: Connected };
+  let srv: HttpServer | undefined;
+  beforeAll(async () => {
+    t.sim = await simFor(opts.sim);
+    srv = await startHttpServer(t.sim, { args: opts.args?.(t.sim) ?? ['--container', t.sim.containerId] });
+    t.c = await connectHttp(srv.url, t.sim.token, opts.era);
+  });
+  afterAll(async () => {
+    await t.c?.close();
+    await srv?.close();
+    await t.sim?.close();
+  });
+  return t;
+}
