@@ -57,7 +57,7 @@ export interface RequestOptions {
   /** For non-idempotent requests: called after an ambiguous failure; true = safe to re-send. */
   verifyNotStarted?: () => Promise<boolean>;
   signal?: AbortSignal;
-  /** Per attempt, until the response headers arrive. */
+  /** Per attempt, until the response headers arrive (an upload's body counts; a download's does not). */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
 }
@@ -134,10 +134,11 @@ export async function request(opts: RequestOptions): Promise<HttpResponse> {
 
   for (let attempt = 0; attempt < policy.attempts; attempt++) {
     if (opts.signal?.aborted) throw toHoodyError(opts.signal.reason ?? new DOMException('aborted', 'AbortError'), opts.source);
-    const signals = [opts.signal, opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter(
-      (s): s is AbortSignal => !!s,
-    );
-    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    // The timeout runs until the response headers arrive; a body that then streams for minutes
+    // (a download) is bounded by undici's idle timeouts instead, and by the caller's signal.
+    const timeout = new AbortController();
+    const timer = opts.timeoutMs ? setTimeout(() => timeout.abort(new DOMException('timed out', 'TimeoutError')), opts.timeoutMs) : undefined;
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
     let res: Dispatcher.ResponseData;
     try {
       res = await undiciRequest(opts.url, {
@@ -147,7 +148,9 @@ export async function request(opts: RequestOptions): Promise<HttpResponse> {
         signal,
         dispatcher: dispatcher(),
       });
+      clearTimeout(timer);
     } catch (err) {
+      clearTimeout(timer);
       const e = toHoodyError(err, opts.source);
       if (e.kind === 'aborted' && opts.signal?.aborted) throw e;
       if (e.kind === 'aborted') throw new HoodyError({ ...e, kind: 'timeout', message: `request to ${opts.source} timed out`, source: e.source });

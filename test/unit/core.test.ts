@@ -102,6 +102,25 @@ describe('http core', () => {
         res.writeHead(429, { 'retry-after': '1' });
         return res.end();
       }
+      if (req.url === '/slow-headers') {
+        setTimeout(() => {
+          res.writeHead(200);
+          res.end('late');
+        }, 800);
+        return;
+      }
+      if (req.url === '/slow-body') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        let i = 0;
+        const t = setInterval(() => {
+          res.write(`chunk${i}\n`);
+          if (++i === 4) {
+            clearInterval(t);
+            res.end();
+          }
+        }, 250);
+        return;
+      }
       if (req.url === '/post502') {
         res.writeHead(502);
         return res.end();
@@ -155,6 +174,14 @@ describe('http core', () => {
     await res.body.dump();
     expect(asked).toBe(2);
     expect(hits['POST /post502']).toBe(4);
+  });
+
+  it('times out waiting for headers, but not while a body streams', async () => {
+    await expect(request({ method: 'GET', url: new URL('/slow-headers', base), source: 'files', timeoutMs: 300, retry: { attempts: 1 } })).rejects.toMatchObject({
+      kind: 'timeout',
+    });
+    const res = await request({ method: 'GET', url: new URL('/slow-body', base), source: 'files', timeoutMs: 300 });
+    expect(await res.body.text()).toBe('chunk0\nchunk1\nchunk2\nchunk3\n');
   });
 
   it('aborts with the caller signal', async () => {

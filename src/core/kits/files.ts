@@ -4,7 +4,7 @@
  * and method [S:6870], so a path that starts with one goes through the root route instead.
  */
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { HoodyError } from '../errors.js';
 import { ensureOk, header, readJson, type HttpResponse } from '../http.js';
 import type { Kits } from '../kits.js';
@@ -143,7 +143,8 @@ export class FilesKit {
       // A plain PUT replaces the whole file: re-sending it is harmless. An append is not.
       idempotent: !opts.append,
       signal: opts.signal,
-      timeoutMs: 120_000,
+      // A streamed upload may take as long as it takes (undici's idle timeouts still apply).
+      timeoutMs: body instanceof Readable ? undefined : 120_000,
     });
     const r = await readJson<{ size?: number; new_size?: number }>(res, 'files');
     return Number(r?.new_size ?? r?.size ?? (typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : 0));
