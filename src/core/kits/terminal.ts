@@ -187,7 +187,8 @@ export class TerminalKit {
 
   /** Ids of live sessions (the kit answers a bare array [R:62228]). */
   async sessionIds(containerId: string, signal?: AbortSignal): Promise<Set<string>> {
-    const res = await this.kits.request(containerId, 'terminal', { method: 'GET', path: '/api/v1/terminal/sessions', signal });
+    // Only ids are wanted: keep each session's command history out of the answer.
+    const res = await this.kits.request(containerId, 'terminal', { method: 'GET', path: '/api/v1/terminal/sessions', query: { history_limit: 1 }, signal });
     const body = await readJson<unknown>(res, this.source);
     const list = Array.isArray(body) ? body : ((body as { sessions?: unknown[] })?.sessions ?? []);
     return new Set(list.map((s) => String((s as { id?: unknown; terminal_id?: unknown }).id ?? (s as { terminal_id?: unknown }).terminal_id)));
