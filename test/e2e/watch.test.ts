@@ -1,7 +1,7 @@
 /** file_watch end to end: waits for the first change, returns a cursor, and continues with no event lost. */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { call, useSimAndStdio } from '../helpers/harness.js';
+import { call, connectStdio, useSimAndStdio, type Connected, type Era } from '../helpers/harness.js';
 
 const t = useSimAndStdio({ setup: (sim) => mkdir(sim.containerPath(sim.containerId, '/home/user/w'), { recursive: true }).then(() => undefined) });
 const host = (p: string) => t.sim.containerPath(t.sim.containerId, p);
@@ -59,26 +59,38 @@ describe('file_watch', () => {
   });
 });
 
-describe('resource subscriptions (2026-07-28 stdio: subscriptions/listen)', () => {
-  it('notifies resources/updated on the listen stream when a subscribed file changes, until closed', async () => {
-    const { connectStdio } = await import('../helpers/harness.js');
-    const cc = await connectStdio(t.sim, { era: '2026-07-28', args: ['--container', t.sim.containerId] });
+/** Subscribe the 2025 way (resources/subscribe) or the 2026-07-28 way (subscriptions/listen); returns the unsubscribe. */
+async function subscribe(client: Connected['client'], era: Era, uri: string): Promise<() => Promise<unknown>> {
+  if (era === '2026-07-28') {
+    const sub = await client.listen({ resourceSubscriptions: [uri] });
+    expect(sub.honoredFilter.resourceSubscriptions).toEqual([uri]);
+    return () => sub.close();
+  }
+  await client.subscribeResource({ uri });
+  return () => client.unsubscribeResource({ uri });
+}
+
+describe.each(['2025-11-25', '2026-07-28'] as const)('resource subscriptions over stdio, %s', (era) => {
+  it('notifies resources/updated when a subscribed file changes (only that file), until unsubscribed', async () => {
+    const cc = await connectStdio(t.sim, { era, args: ['--container', t.sim.containerId] });
     try {
-      await writeFile(host('/home/user/w/listen.txt'), 'v1');
-      const uri = `hoody://containers/${t.sim.containerId}/files/home/user/w/listen.txt`;
+      const file = `/home/user/w/sub-${era}.txt`;
+      await writeFile(host(file), 'v1');
+      const uri = `hoody://containers/${t.sim.containerId}/files${file}`;
       const updates: string[] = [];
       cc.client.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));
-      const sub = await cc.client.listen({ resourceSubscriptions: [uri] });
-      expect(sub.honoredFilter.resourceSubscriptions).toEqual([uri]);
+      const unsubscribe = await subscribe(cc.client, era, uri);
       await new Promise((r) => setTimeout(r, 600));
-      await call(cc.client, 'file_write', { path: '/home/user/w/listen.txt', content: 'v2' });
+      await writeFile(host('/home/user/w/other.txt'), 'not me');
+      await call(cc.client, 'file_write', { path: file, content: 'v2' });
       const deadline = Date.now() + 5000;
       while (!updates.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(new Set(updates)).toEqual(new Set([uri]));
-      await sub.close();
+      expect(updates.length).toBeGreaterThan(0);
+      expect(new Set(updates)).toEqual(new Set([uri])); // other.txt changed too, but was not subscribed
+      await unsubscribe();
       await new Promise((r) => setTimeout(r, 500));
       const settled = updates.length;
-      await writeFile(host('/home/user/w/listen.txt'), 'v3');
+      await writeFile(host(file), 'v3');
       await new Promise((r) => setTimeout(r, 1500));
       expect(updates.length).toBe(settled);
     } finally {
@@ -87,29 +99,10 @@ describe('resource subscriptions (2026-07-28 stdio: subscriptions/listen)', () =
   });
 });
 
-describe('resource subscriptions (2025-era stdio)', () => {
-  it('notifies resources/updated when a subscribed file changes, and stops after unsubscribe', async () => {
-    const { connectStdio } = await import('../helpers/harness.js');
+describe('resource subscriptions: what cannot be subscribed', () => {
+  it('refuses non-file resources and missing files', async () => {
     const cc = await connectStdio(t.sim, { era: '2025-11-25', args: ['--container', t.sim.containerId] });
     try {
-      await writeFile(host('/home/user/w/sub.txt'), 'v1');
-      const uri = `hoody://containers/${t.sim.containerId}/files/home/user/w/sub.txt`;
-      const updates: string[] = [];
-      cc.client.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));
-      await cc.client.subscribeResource({ uri });
-      await new Promise((r) => setTimeout(r, 300));
-      await writeFile(host('/home/user/w/other.txt'), 'not me');
-      await call(cc.client, 'file_write', { path: '/home/user/w/sub.txt', content: 'v2' });
-      const deadline = Date.now() + 5000;
-      while (!updates.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(updates.length).toBeGreaterThan(0);
-      expect(new Set(updates)).toEqual(new Set([uri])); // other.txt changed too, but was not subscribed
-      await cc.client.unsubscribeResource({ uri });
-      await new Promise((r) => setTimeout(r, 500));
-      const settled = updates.length;
-      await writeFile(host('/home/user/w/sub.txt'), 'v3');
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(updates.length).toBe(settled);
       await expect(cc.client.subscribeResource({ uri: 'hoody://containers' })).rejects.toThrow(/cannot be subscribed/);
       await expect(cc.client.subscribeResource({ uri: `hoody://containers/${t.sim.containerId}/files/home/user/w/nope.txt` })).rejects.toThrow(/does not exist/);
     } finally {
