@@ -202,7 +202,11 @@ describe('reaping', () => {
       expect((await T2('GET', `${P}/sessions`)).json.map((s: { id: number }) => s.id).sort((a: number, b: number) => a - b)).toEqual([7, Number(eph.json.terminal_id)]);
       await until(async () => (await T2('GET', `${P}/sessions`)).json.length === 0, 3000);
       expect((await T2('GET', `${P}/result/${pinned.json.command_id}`)).status).toBe(404);
-      const evicted = await T2('GET', `${P}/result/${eph.json.command_id}`);
+      // SIGKILL is sent at eviction; the program's exit is seen a moment later (longer under load).
+      const evicted = await until(async () => {
+        const r = await T2('GET', `${P}/result/${eph.json.command_id}`);
+        return r.json.status === 'aborted' ? r : undefined;
+      }, 3000);
       expect(evicted.json).toMatchObject({ status: 'aborted', exit_code: null });
     } finally {
       await other.close();
