@@ -9,6 +9,7 @@ import { ControlPlane, isId, type Container, type LifecycleOp } from './control.
 import { HoodyError } from './errors.js';
 import { request, sleep } from './http.js';
 import { Jobs } from './jobs.js';
+import { Lru } from './lru.js';
 import { FilesKit } from './kits/files.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
@@ -30,11 +31,9 @@ export class Hoody {
   readonly files: FilesKit;
   readonly jobs: Jobs;
   readonly watch: WatchKit;
-  /** Watchers this principal created, by container + watched paths, so a repeat watch reuses one. */
-  readonly watchers = new Marks<string>(100);
   readonly watches: Watches;
   readonly config: HoodyConfig;
-  readonly #names = new Map<string, { id: string; at: number }>();
+  readonly #names = new Lru<{ id: string; at: number }>(500);
   /** Edits that refuse stale, missing or ambiguous changes (remembers what was last read here). */
   readonly edits: FileEdits;
 
@@ -45,10 +44,11 @@ export class Hoody {
     this.kits = new Kits(this.resolver, this.control);
     this.terminal = new TerminalKit(this.kits);
     this.files = new FilesKit(this.kits);
-    this.edits = new FileEdits(this.files, new Marks(2000));
+    this.edits = new FileEdits(this.files, new Lru(2000));
     this.jobs = new Jobs(this.terminal);
     this.watch = new WatchKit(this.kits);
-    this.watches = new Watches(this.watch, this.watchers);
+    // Watchers this principal made, by container + paths, so a repeat watch reuses one.
+    this.watches = new Watches(this.watch, new Lru(100));
   }
 
   /** The container id for an id-or-name reference (or the configured default). */
@@ -155,38 +155,10 @@ const TARGET: Record<LifecycleOp, string> = {
   pause: 'paused',
 };
 
-/** A bounded map: the oldest entry goes first. */
-export class Marks<V> {
-  readonly #m = new Map<string, V>();
-  constructor(private readonly max: number) {}
-  get(key: string): V | undefined {
-    return this.#m.get(key);
-  }
-  set(key: string, v: V): void {
-    this.#m.delete(key);
-    this.#m.set(key, v);
-    if (this.#m.size > this.max) this.#m.delete(this.#m.keys().next().value!);
-  }
-  delete(key: string): void {
-    this.#m.delete(key);
-  }
-}
-
-const principals = new Map<string, { hoody: Hoody; at: number }>();
-const MAX_PRINCIPALS = 256;
+const principals = new Lru<Hoody>(256);
 
 /** The Hoody view of one credential, reused while it is in use. */
 export function hoodyFor(config: HoodyConfig, token: string): Hoody {
   const key = createHash('sha256').update(`${config.apiUrl}\0${config.realm ?? ''}\0${config.defaultContainer ?? ''}\0${token}`).digest('hex');
-  const hit = principals.get(key);
-  if (hit) {
-    hit.at = Date.now();
-    principals.delete(key);
-    principals.set(key, hit);
-    return hit.hoody;
-  }
-  const hoody = new Hoody(config, token);
-  principals.set(key, { hoody, at: Date.now() });
-  while (principals.size > MAX_PRINCIPALS) principals.delete(principals.keys().next().value!);
-  return hoody;
+  return principals.getOrCreate(key, () => new Hoody(config, token));
 }

@@ -10,6 +10,7 @@
 import { randomInt } from 'node:crypto';
 import { HoodyError } from './errors.js';
 import { sleep } from './http.js';
+import { Lru } from './lru.js';
 import type { CommandResult, TerminalKit } from './kits/terminal.js';
 
 export interface JobState extends CommandResult {
@@ -36,12 +37,12 @@ export function parseJob(job: string): { terminalId: string; commandId: string }
 }
 
 export class Jobs {
-  readonly #kept = new Map<string, { state: JobState; at: number }>();
+  readonly #kept = new Lru<{ state: JobState; at: number }>(MAX_KEPT);
   readonly #reserved = new Set<string>();
   /** Jobs handed out as running, watched in the background until they finish (see `track`). */
   readonly #tracked = new Set<string>();
   /** How much of each job's output a caller has already been shown (so exec_status shows what is new). */
-  readonly #seen = new Map<string, number>();
+  readonly #seen = new Lru<number>(MAX_KEPT * 4);
 
   constructor(private readonly terminal: TerminalKit) {}
 
@@ -81,11 +82,12 @@ export class Jobs {
     if (!state.done) return;
     const output = state.output.length > MAX_KEPT_OUTPUT ? state.output.slice(-MAX_KEPT_OUTPUT) : state.output;
     this.#kept.set(this.#keyOf(containerId, state.job), { state: { ...state, output }, at: Date.now() });
-    const now = Date.now();
-    for (const [k, v] of this.#kept) {
-      if (this.#kept.size <= MAX_KEPT && now - v.at < KEEP_MS) break;
-      this.#kept.delete(k);
-    }
+  }
+
+  /** A finished job's state kept here, while it is younger than KEEP_MS. */
+  #keptState(containerId: string, job: string): JobState | undefined {
+    const kept = this.#kept.get(this.#keyOf(containerId, job));
+    return kept && Date.now() - kept.at < KEEP_MS ? kept.state : undefined;
   }
 
   seen(containerId: string, job: string): number {
@@ -93,16 +95,13 @@ export class Jobs {
   }
 
   markSeen(containerId: string, job: string, chars: number): void {
-    const key = this.#keyOf(containerId, job);
-    this.#seen.delete(key);
-    this.#seen.set(key, chars);
-    if (this.#seen.size > MAX_KEPT * 4) this.#seen.delete(this.#seen.keys().next().value!);
+    this.#seen.set(this.#keyOf(containerId, job), chars);
   }
 
   async get(containerId: string, job: string, signal?: AbortSignal): Promise<JobState> {
     const { commandId } = parseJob(job);
-    const kept = this.#kept.get(this.#keyOf(containerId, job));
-    if (kept && Date.now() - kept.at < KEEP_MS) return kept.state;
+    const kept = this.#keptState(containerId, job);
+    if (kept) return kept;
     const r = await this.terminal.resultOrUndefined(containerId, commandId, signal);
     if (!r) {
       throw new HoodyError({
@@ -151,7 +150,7 @@ export class Jobs {
    */
   track(containerId: string, job: string): void {
     const key = this.#keyOf(containerId, job);
-    if (this.#tracked.has(key) || this.#kept.has(key)) return;
+    if (this.#tracked.has(key) || this.#keptState(containerId, job)) return;
     this.#tracked.add(key);
     const started = Date.now();
     let delay = 1000;
@@ -169,8 +168,8 @@ export class Jobs {
 
   async cancel(containerId: string, job: string, force: boolean, signal?: AbortSignal): Promise<JobState> {
     const { commandId } = parseJob(job);
-    const kept = this.#kept.get(this.#keyOf(containerId, job));
-    if (kept) return kept.state;
+    const kept = this.#keptState(containerId, job);
+    if (kept) return kept;
     await this.terminal.abort(containerId, commandId, force, signal);
     // The abort answer may precede the process's exit: read until it is final (bounded).
     const deadline = Date.now() + 5_000;

@@ -16,6 +16,7 @@ import type { Config } from '../config.js';
 import { createServer, subscriptionsFor } from '../server.js';
 import type { Subscriptions } from '../mcp/subscriptions.js';
 import { ConfigError } from '../mcp/registry.js';
+import { Lru } from '../core/lru.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith('127.');
@@ -90,37 +91,11 @@ function cancelFrom(who: string, body: unknown): void {
 }
 
 /**
- * One MCP handler per credential. Its 2026-07-28 `subscriptions/listen` bus then reaches only
- * that credential's listeners (a shared bus would tell one tenant about another's files), and
- * the URIs a listen asks for are watched for as long as its response stream stays open.
+ * One MCP handler per credential (the 256 most recently used; an evicted one is closed). Its
+ * 2026-07-28 `subscriptions/listen` bus then reaches only that credential's listeners (a shared
+ * bus would tell one tenant about another's files), and the URIs a listen asks for are watched
+ * for as long as its response stream stays open.
  */
-class Principals {
-  readonly #map = new Map<string, Principal>();
-  constructor(private readonly config: Config) {}
-
-  get(who: string, token: string): Principal {
-    let p = this.#map.get(who);
-    if (p) {
-      this.#map.delete(who);
-      this.#map.set(who, p);
-      return p;
-    }
-    p = new Principal(this.config, token);
-    this.#map.set(who, p);
-    if (this.#map.size > 256) {
-      const [oldest, evicted] = this.#map.entries().next().value as [string, Principal];
-      this.#map.delete(oldest);
-      void evicted.close();
-    }
-    return p;
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.#map.values()].map((p) => p.close()));
-    this.#map.clear();
-  }
-}
-
 class Principal {
   readonly #mcp: McpHttpHandler;
   readonly #subs: Subscriptions;
@@ -178,7 +153,7 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
   const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...config.allowedHosts.map((h) => h.toLowerCase())]);
   if (!loopback && config.host !== '0.0.0.0' && config.host !== '::') allowed.add(config.host.toLowerCase());
 
-  const principals = new Principals(config);
+  const principals = new Lru<Principal>(256, (p) => void p.close());
   const server = http.createServer((req, res) => {
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -212,7 +187,7 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
       return send(401, JSON.stringify({ error: 'unauthorized', message: 'send Authorization: Bearer <Hoody token>' }), { 'www-authenticate': 'Bearer realm="hoody-mcp"' });
     }
     const who = createHash('sha256').update(token).digest('hex');
-    const principal = principals.get(who, token);
+    const principal = principals.getOrCreate(who, () => new Principal(config, token));
     const serve = (parsedBody?: unknown, signal?: AbortSignal) => {
       (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal } };
       principal.handle(req as never, res as never, parsedBody).catch(() => {
@@ -249,7 +224,8 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
     url: `http://${shownHost}:${port}/mcp`,
     port,
     close: async () => {
-      await principals.close();
+      await Promise.allSettled([...principals.values()].map((p) => p.close()));
+      principals.clear();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
