@@ -52,16 +52,25 @@ export function resourceLink(uri: string, name: string, opts: { mimeType?: strin
   return { type: 'resource_link', uri, name, ...opts } as ContentBlock;
 }
 
-/** An error any caller can act on: what happened, then what to do. Never a stack trace. */
-export function fail(message: string, hint?: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: hint ? `${message} — ${hint}` : message }] };
+/** What happened, then what to do: `message — hint`. */
+const explain = (message: string, hint?: string) => (hint ? `${message} — ${hint}` : message);
+
+/**
+ * An error as a caller can act on it. Errors carry an optional `hint` (what to do next);
+ * anything else is reported by its message only — never a stack trace.
+ */
+function describe(err: unknown): string {
+  const e = err as { message?: unknown; hint?: string };
+  return explain(typeof e?.message === 'string' && e.message ? e.message : 'unexpected failure', e?.hint);
 }
 
-/** Errors carry an optional `hint` (what to do next); anything else is reported by its message only. */
+/** An error result any caller can act on. */
+export function fail(message: string, hint?: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: explain(message, hint) }] };
+}
+
 export function errorResult(err: unknown): CallToolResult {
-  const e = err as { message?: string; hint?: string; name?: string };
-  const message = typeof e?.message === 'string' && e.message ? e.message : 'unexpected failure';
-  return fail(message, e?.hint);
+  return { isError: true, content: [{ type: 'text', text: describe(err) }] };
 }
 
 /** The last line of defence: no result leaves larger than the budget, whatever a tool did. */
@@ -85,7 +94,6 @@ export async function plainErrors<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    const e = err as { message?: string; hint?: string };
-    throw new Error(e?.hint ? `${e.message} — ${e.hint}` : (e?.message ?? 'unexpected failure'));
+    throw new Error(describe(err));
   }
 }
