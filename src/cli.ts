@@ -6,6 +6,7 @@
 import { userInfo } from 'node:os';
 import { parseConfig, usage, type Config } from './config.js';
 import { ConfigError } from './mcp/registry.js';
+import { allTools } from '../tools/index.js';
 import { toolsFor } from './server.js';
 import { VERSION } from './version.js';
 
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     throw err;
   }
   if (config.help) {
-    process.stdout.write(usage());
+    process.stdout.write(usage(new Set(allTools.map((t) => t.toolset))));
     return;
   }
   if (config.version) {

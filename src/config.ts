@@ -2,7 +2,8 @@
  * Flags ⇄ env → Config. Every flag has a HOODY_* twin; a flag beats its twin; booleans accept
  * 1|true|yes (and 0|false|no); lists are comma-separated.
  */
-import { ConfigError } from './mcp/registry.js';
+import { TOOLSETS } from '../tools/toolsets.js';
+import { ConfigError, defaultToolsets } from './mcp/registry.js';
 
 export interface Config {
   token?: string;
@@ -22,8 +23,8 @@ export interface Config {
   version: boolean;
 }
 
-export const DEFAULT_TOOLSETS = ['containers', 'exec', 'files', 'browser', 'display', 'agent', 'services'];
-export const KNOWN_TOOLSETS = [...DEFAULT_TOOLSETS, 'sqlite', 'raw'];
+export const DEFAULT_TOOLSETS = defaultToolsets(TOOLSETS);
+const EXTRA_TOOLSETS = TOOLSETS.filter((s) => !s.default).map((s) => s.id);
 
 type Kind = 'string' | 'bool' | 'list' | 'port';
 interface Flag {
@@ -39,7 +40,7 @@ export const FLAGS: Flag[] = [
   { flag: '--api-url', env: 'HOODY_API_URL', kind: 'string', key: 'apiUrl', help: 'control plane URL (default https://api.hoody.icu)' },
   { flag: '--realm', env: 'HOODY_REALM', kind: 'string', key: 'realm', help: 'realm id: use https://{realm}.api.<domain>' },
   { flag: '--container', env: 'HOODY_CONTAINER', kind: 'string', key: 'container', help: 'default container (id or name) for every tool' },
-  { flag: '--toolsets', env: 'HOODY_TOOLSETS', kind: 'list', key: 'toolsets', help: `toolsets to offer (default ${DEFAULT_TOOLSETS.join(',')}; "all" adds sqlite, raw)` },
+  { flag: '--toolsets', env: 'HOODY_TOOLSETS', kind: 'list', key: 'toolsets', help: `toolsets to offer (default ${DEFAULT_TOOLSETS.join(',')}; "all" adds ${EXTRA_TOOLSETS.join(', ')})` },
   { flag: '--tools', env: 'HOODY_TOOLS', kind: 'list', key: 'tools', help: 'offer only these tools' },
   { flag: '--exclude-tools', env: 'HOODY_EXCLUDE_TOOLS', kind: 'list', key: 'excludeTools', help: 'never offer these tools' },
   { flag: '--read-only', env: 'HOODY_READ_ONLY', kind: 'bool', key: 'readOnly', help: 'offer only tools that change nothing' },
@@ -117,7 +118,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   return cfg;
 }
 
-export function usage(): string {
+/** --help; `built` names the toolsets that have tools in this version. */
+export function usage(built: ReadonlySet<string>): string {
   const rows = FLAGS.map((f) => `  ${f.flag.padEnd(16)} ${(f.env ?? '').padEnd(24)} ${f.help}`);
-  return `hoody-mcp — MCP server for Hoody cloud containers\n\nUsage: hoody-mcp [flags]     (stdio; --http for streamable HTTP)\n\n  flag             env\n${rows.join('\n')}\n`;
+  const sets = TOOLSETS.map((s) => `  ${s.id.padEnd(11)} ${s.default ? ' ' : '+'} ${s.description}${built.has(s.id) ? '' : ' (not in this version yet)'}`);
+  return (
+    `hoody-mcp — MCP server for Hoody cloud containers\n\nUsage: hoody-mcp [flags]     (stdio; --http for streamable HTTP)\n\n  flag             env\n${rows.join('\n')}\n` +
+    `\nToolsets (+ = only with --toolsets all or by name):\n${sets.join('\n')}\n`
+  );
 }

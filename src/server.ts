@@ -6,10 +6,12 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { allResources } from '../resources/index.js';
 import { allTools } from '../tools/index.js';
-import { KNOWN_TOOLSETS, type Config } from './config.js';
+import { TOOLSETS } from '../tools/toolsets.js';
+import type { Config } from './config.js';
 import { HoodyError } from './core/errors.js';
 import { hoodyFor, type Hoody } from './core/hoody.js';
 import { buildMcpServer } from './mcp/build.js';
+import type { AnyTool } from './mcp/define-tool.js';
 import { selectTools } from './mcp/registry.js';
 import { createSubscriptions, type Subscriptions } from './mcp/subscriptions.js';
 import { VERSION } from './version.js';
@@ -18,10 +20,17 @@ export interface Credentials {
   token?: string;
 }
 
-const INSTRUCTIONS =
-  'Drives Hoody cloud containers. Tools take `container` (id or name; container_list shows them). ' +
-  'Containers persist; exec_run starts a fresh shell each call and returns a job handle if it outlives wait_s. ' +
-  'File paths are absolute container paths (~ = /home/user).';
+/** What the model reads once: the offered toolsets (from tools/toolsets.ts) and the conventions tools share. */
+function instructionsFor(tools: readonly AnyTool[]): string {
+  const sets = TOOLSETS.filter((s) => tools.some((t) => t.toolset === s.id)).map((s) => `${s.id} (${s.description})`);
+  const has = (name: string) => tools.some((t) => t.name === name);
+  return [
+    `Drives Hoody cloud containers. Toolsets: ${sets.join('; ')}.`,
+    `Tools take \`container\` (id or name${has('container_list') ? '; container_list shows them' : ''}). Containers persist.`,
+    ...(has('exec_run') ? ['exec_run starts a fresh shell each call and returns a job handle if it outlives wait_s.'] : []),
+    'File paths are absolute container paths (~ = /home/user).',
+  ].join(' ');
+}
 
 /** The tools this configuration offers; throws ConfigError for unknown names (checked at start). */
 export function toolsFor(config: Config) {
@@ -30,7 +39,7 @@ export function toolsFor(config: Config) {
     tools: config.tools,
     excludeTools: config.excludeTools,
     readOnly: config.readOnly,
-  }, KNOWN_TOOLSETS);
+  }, TOOLSETS);
 }
 
 /** The Hoody view of a credential, made on first use; says how to provide one when there is none. */
@@ -55,11 +64,12 @@ export function createServer(
   credentials: Credentials,
   opts: { remote: boolean; signal?: AbortSignal; subscriptions?: 'own' | Subscriptions },
 ): McpServer {
+  const tools = toolsFor(config);
   return buildMcpServer<Hoody>({
     name: 'hoody-mcp',
     version: VERSION,
-    instructions: INSTRUCTIONS,
-    tools: toolsFor(config),
+    instructions: instructionsFor(tools),
+    tools,
     resources: allResources,
     remote: opts.remote,
     signal: opts.signal,

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { Container } from '../src/core/control.js';
 import { HoodyError } from '../src/core/errors.js';
 import { fail, ok } from '../src/mcp/result.js';
-import { container, tool, waitS } from './common.js';
+import { inContainer, tool, waitDeadline, waitS } from './common.js';
 import { columns, fmtSeconds } from './format.js';
 
 const row = (c: Container) => [c.id, c.name, c.status, c.project_alias ?? c.project_id, c.server_name];
@@ -61,9 +61,10 @@ export const containerTools = [
     description: 'Details of one container, with links a person can open (desktop, terminal, code, files, workspaces). The links grant access: share them only with their owner.',
     toolset: 'containers',
     kind: 'read',
-    input: z.object({ container }),
-    async handler({ container: ref }, { deps, signal }) {
-      const c = await deps.container(ref, signal);
+    scope: inContainer,
+    input: z.object({}),
+    async handler(_args, { deps, signal, scope: id }) {
+      const c = await deps.container(id, signal);
       const links = Object.fromEntries(LINKS.map(([k, slug]) => [k, deps.resolver.urlFor(c, slug).href]));
       const facts = [
         `${c.name} (${c.id}) — ${c.status}`,
@@ -82,6 +83,7 @@ export const containerTools = [
     description: 'Create a container and wait until it runs and its kits answer (progress while waiting). Containers persist until deleted.',
     toolset: 'containers',
     kind: 'write',
+    deadline: waitDeadline(45),
     input: z.object({
       project: z.string().optional().describe('Project id (default: the only project)'),
       name: z.string().regex(/^[A-Za-z0-9_-]{3,100}$/, '3-100 characters: letters, digits, _ or -').optional(),
@@ -136,15 +138,15 @@ export const containerTools = [
     description: 'start, stop, restart, pause, resume or force_stop a container; returns once the new status is reached.',
     toolset: 'containers',
     kind: 'write',
+    scope: inContainer,
     idempotent: true,
+    deadline: waitDeadline(45),
     input: z.object({
-      container,
       action: z.enum(['start', 'stop', 'restart', 'pause', 'resume', 'force_stop']),
       wait_s: waitS(45),
     }),
-    async handler({ container: ref, action, wait_s }, { deps, signal, progress }) {
+    async handler({ action, wait_s }, { deps, signal, progress, scope: id }) {
       const started = Date.now();
-      const id = await deps.containerId(ref, signal);
       const op = action === 'force_stop' ? 'force-stop' : action;
       await progress(`${action}…`);
       const { container: c, reached, already } = await deps.act(id, op, {
@@ -167,9 +169,10 @@ export const containerTools = [
     description: 'Delete a container and its snapshots. Irreversible.',
     toolset: 'containers',
     kind: 'destructive',
-    input: z.object({ container }),
-    async handler({ container: ref }, { deps, signal }) {
-      const c = await deps.container(ref, signal);
+    scope: inContainer,
+    input: z.object({}),
+    async handler(_args, { deps, signal, scope: id }) {
+      const c = await deps.container(id, signal);
       await deps.control.deleteContainer(c.id, signal);
       deps.resolver.invalidate(c.id);
       deps.forgetName(c.name);
@@ -183,14 +186,14 @@ export const containerTools = [
     description: 'List, create or restore container snapshots. Restore rewinds the filesystem and kills running processes.',
     toolset: 'containers',
     kind: 'destructive',
+    actions: { arg: 'action', kinds: { list: 'read', create: 'write', restore: 'destructive' } },
+    scope: inContainer,
     input: z.object({
-      container,
       action: z.enum(['list', 'create', 'restore']),
       snapshot: z.string().optional().describe('Snapshot name (restore)'),
       alias: z.string().max(100).optional().describe('Label for a new snapshot'),
     }),
-    async handler({ container: ref, action, snapshot, alias }, { deps, signal }) {
-      const id = await deps.containerId(ref, signal);
+    async handler({ action, snapshot, alias }, { deps, signal, scope: id }) {
       if (action === 'create') {
         const s = await deps.control.createSnapshot(id, alias, signal);
         return ok(`created snapshot ${s.name}${s.alias ? ` (${s.alias})` : ''}`, { snapshot: s });

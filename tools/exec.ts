@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { JobState } from '../src/core/jobs.js';
 import { clip, fail, ok, resourceLink } from '../src/mcp/result.js';
-import { container, jobUri, tool, waitS, type Deps } from './common.js';
+import { inContainer, jobUri, tool, waitDeadline, waitS, type Deps } from './common.js';
 import { fmtSeconds } from './format.js';
 import type { ToolContext } from '../src/mcp/define-tool.js';
 
@@ -17,7 +17,7 @@ function progressLine(fresh: string): string {
  * Wait on a job until it ends or `waitS` passes, streaming new output as progress; a client
  * cancel aborts the remote command too.
  */
-async function waitJob(containerId: string, state: JobState, waitSec: number, ctx: ToolContext<Deps>, startedAt: number) {
+async function waitJob(containerId: string, state: JobState, waitSec: number, ctx: ToolContext<Deps, string>, startedAt: number) {
   const { deps, signal, progress } = ctx;
   const killRemote = () => void deps.jobs.cancel(containerId, state.job, true).catch(() => undefined);
   signal.addEventListener('abort', killRemote, { once: true });
@@ -57,8 +57,9 @@ export const execTools = [
       'Run a bash command in the container. Each call is a fresh shell: cwd (default /home/user) and env do not carry over; files and installs persist. stdout+stderr merged. Waits up to wait_s, then returns a job handle for exec_status / exec_input / exec_cancel.',
     toolset: 'exec',
     kind: 'write',
+    scope: inContainer,
+    deadline: waitDeadline(25),
     input: z.object({
-      container,
       command: z.string().min(1),
       cwd: z.string().optional(),
       env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
@@ -67,8 +68,7 @@ export const execTools = [
       wait_s: waitS(25),
     }),
     async handler(args, ctx) {
-      const { deps, signal } = ctx;
-      const id = await deps.containerId(args.container, signal);
+      const { deps, signal, scope: id } = ctx;
       const startedAt = Date.now();
       const started = await deps.jobs.start(
         id,
@@ -88,10 +88,11 @@ export const execTools = [
     description: 'State, exit code and new output of a job; waits up to wait_s for it to finish. tail=N shows the last N lines instead.',
     toolset: 'exec',
     kind: 'read',
-    input: z.object({ container, job, wait_s: waitS(0), tail: z.number().int().min(1).max(10_000).optional() }),
+    scope: inContainer,
+    deadline: waitDeadline(0),
+    input: z.object({ job, wait_s: waitS(0), tail: z.number().int().min(1).max(10_000).optional() }),
     async handler(args, ctx) {
-      const { deps, signal } = ctx;
-      const id = await deps.containerId(args.container, signal);
+      const { deps, signal, scope: id } = ctx;
       const from = deps.jobs.seen(id, args.job);
       let s = await deps.jobs.get(id, args.job, signal);
       if (!s.done && (args.wait_s ?? 0) > 0) s = await waitJob(id, s, args.wait_s!, ctx, Date.now());
@@ -106,10 +107,10 @@ export const execTools = [
     description: 'Send input to a running job: text as typed (no Enter added) and/or keys such as ["Enter"], ["Ctrl+C"], ["Up","Enter"].',
     toolset: 'exec',
     kind: 'write',
-    input: z.object({ container, job, text: z.string().optional(), keys: z.array(z.string().min(1)).max(256).optional() }),
-    async handler(args, { deps, signal }) {
+    scope: inContainer,
+    input: z.object({ job, text: z.string().optional(), keys: z.array(z.string().min(1)).max(256).optional() }),
+    async handler(args, { deps, signal, scope: id }) {
       if (!args.text && !args.keys?.length) return fail('nothing to send', 'pass text and/or keys');
-      const id = await deps.containerId(args.container, signal);
       const s = await deps.jobs.get(id, args.job, signal);
       if (s.done) return fail(`job ${args.job} has finished (${s.status})`, 'start a new one with exec_run');
       const sent = await deps.jobs.input(id, args.job, { text: args.text, keys: args.keys }, signal);
@@ -127,10 +128,10 @@ export const execTools = [
     description: 'Stop a running job: Ctrl+C, or kill its process group with force=true.',
     toolset: 'exec',
     kind: 'write',
+    scope: inContainer,
     idempotent: true,
-    input: z.object({ container, job, force: z.boolean().optional() }),
-    async handler(args, { deps, signal }) {
-      const id = await deps.containerId(args.container, signal);
+    input: z.object({ job, force: z.boolean().optional() }),
+    async handler(args, { deps, signal, scope: id }) {
       const from = deps.jobs.seen(id, args.job);
       const s = await deps.jobs.cancel(id, args.job, args.force ?? false, signal);
       deps.jobs.markSeen(id, s.job, s.output.length);

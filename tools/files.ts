@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { HoodyError } from '../src/core/errors.js';
 import { containerPath } from '../src/core/kits/files.js';
 import { BUDGET_CHARS, clip, fail, ok, resourceLink } from '../src/mcp/result.js';
-import { container, fileUri, tool, waitS } from './common.js';
+import { fileUri, inContainer, tool, waitDeadline, waitS } from './common.js';
 import { columns, count, fmtBytes, globRe, numbered, shortDiff } from './format.js';
 
 const path = z.string().min(1).describe('Absolute container path (~ = /home/user)');
@@ -24,14 +24,13 @@ export const fileTools = [
       'Read a text file with line numbers (cat -n). offset = first line (1-based), limit = line count (default up to 2000). Images come back as images; binary or huge files as a resource link.',
     toolset: 'files',
     kind: 'read',
+    scope: inContainer,
     input: z.object({
-      container,
       path,
       offset: z.number().int().min(1).optional(),
       limit: z.number().int().min(1).max(100_000).optional(),
     }),
-    async handler(args, { deps, signal }) {
-      const id = await deps.containerId(args.container, signal);
+    async handler(args, { deps, signal, scope: id }) {
       const p = containerPath(args.path);
       const s = await deps.edits.statOrFail(id, p, signal);
       if (s.type === 'dir') return fail(`${p} is a directory`, 'use file_list');
@@ -78,15 +77,14 @@ export const fileTools = [
     description: 'Create or overwrite a file (parent directories are created), or append to it. content is utf8 text, or base64 with encoding="base64".',
     toolset: 'files',
     kind: 'write',
+    scope: inContainer,
     input: z.object({
-      container,
       path,
       content: z.string(),
       encoding: z.enum(['utf8', 'base64']).optional(),
       append: z.boolean().optional(),
     }),
-    async handler(args, { deps, signal }) {
-      const id = await deps.containerId(args.container, signal);
+    async handler(args, { deps, signal, scope: id }) {
       const p = containerPath(args.path);
       if (args.encoding === 'base64' && !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(args.content)) {
         return fail('content is not valid base64', 'send utf8 text without encoding, or valid base64');
@@ -117,15 +115,14 @@ export const fileTools = [
       'Replace old_string with new_string in a file (exact match, whitespace included). Fails if it is missing, or found more than once without replace_all, or if the file changed since you read it. Returns a short diff.',
     toolset: 'files',
     kind: 'write',
+    scope: inContainer,
     input: z.object({
-      container,
       path,
       old_string: z.string().min(1),
       new_string: z.string(),
       replace_all: z.boolean().optional(),
     }),
-    async handler(args, { deps, signal }) {
-      const id = await deps.containerId(args.container, signal);
+    async handler(args, { deps, signal, scope: id }) {
       const p = containerPath(args.path);
       const { before, after, replacements: n } = await deps.edits.replace(id, p, args.old_string, args.new_string, args.replace_all ?? false, signal);
       return ok(`edited ${p} (${count(n, 'replacement')})\n${clip(shortDiff(before, after), { budget: 4000 }).text}`, { path: p, replacements: n });
@@ -138,9 +135,9 @@ export const fileTools = [
     description: 'List a directory: d/f, size, name. pattern filters names (glob, e.g. *.ts); recursive walks subdirectories.',
     toolset: 'files',
     kind: 'read',
-    input: z.object({ container, path, pattern: z.string().optional(), recursive: z.boolean().optional() }),
-    async handler(args, { deps, signal }) {
-      const id = await deps.containerId(args.container, signal);
+    scope: inContainer,
+    input: z.object({ path, pattern: z.string().optional(), recursive: z.boolean().optional() }),
+    async handler(args, { deps, signal, scope: id }) {
       const p = containerPath(args.path);
       let rows: string[][];
       let truncated = false;
@@ -166,16 +163,15 @@ export const fileTools = [
     description: 'Search file contents under a directory (ripgrep regex; .gitignore respected). Returns path:line: text.',
     toolset: 'files',
     kind: 'read',
+    scope: inContainer,
     input: z.object({
-      container,
       pattern: z.string().min(1).describe('Regex (or literal with fixed=true)'),
       path: path.optional().describe('Directory (default /home/user)'),
       glob: z.string().optional().describe('Only files matching, e.g. *.py'),
       ignore_case: z.boolean().optional(),
       fixed: z.boolean().optional(),
     }),
-    async handler(args, { deps, signal }) {
-      const id = await deps.containerId(args.container, signal);
+    async handler(args, { deps, signal, scope: id }) {
       const dir = containerPath(args.path ?? '/home/user');
       const r = await deps.files.grep(id, dir, args.pattern, { glob: args.glob, ignoreCase: args.ignore_case, fixed: args.fixed, maxMatches: 500, signal });
       if (!r.matches.length) return ok(`no matches for ${args.pattern} under ${dir}`, { count: 0 });
@@ -192,15 +188,14 @@ export const fileTools = [
     description: 'move (rename) or copy path to `to`, or mkdir path (parents included).',
     toolset: 'files',
     kind: 'write',
+    scope: inContainer,
     input: z.object({
-      container,
       op: z.enum(['move', 'copy', 'mkdir']),
       path,
       to: z.string().optional().describe('Destination path (move, copy)'),
       overwrite: z.boolean().optional().describe('copy: replace an existing destination'),
     }),
-    async handler(args, { deps, signal }) {
-      const id = await deps.containerId(args.container, signal);
+    async handler(args, { deps, signal, scope: id }) {
       const p = containerPath(args.path);
       if (args.op === 'mkdir') {
         await deps.files.mkdir(id, p, signal);
@@ -221,9 +216,9 @@ export const fileTools = [
     description: 'Delete a file, or a directory and everything in it (recursive=true required).',
     toolset: 'files',
     kind: 'destructive',
-    input: z.object({ container, path, recursive: z.boolean().optional() }),
-    async handler(args, { deps, signal }) {
-      const id = await deps.containerId(args.container, signal);
+    scope: inContainer,
+    input: z.object({ path, recursive: z.boolean().optional() }),
+    async handler(args, { deps, signal, scope: id }) {
       const p = containerPath(args.path);
       if (p === '/') return fail('refusing to delete /', 'name what to delete');
       const s = await deps.edits.statOrFail(id, p, signal);
@@ -243,15 +238,15 @@ export const fileTools = [
       'Wait (up to wait_s) for files to change under paths, recursively. Returns events and a cursor; pass it as since to continue with no event lost.',
     toolset: 'files',
     kind: 'read',
+    scope: inContainer,
+    deadline: waitDeadline(25),
     input: z.object({
-      container,
       paths: z.array(z.string().min(1)).min(1).max(32).optional().describe('Existing files or directories'),
       since: z.string().optional().describe('Cursor from a previous file_watch'),
       wait_s: waitS(25),
     }),
-    async handler(args, { deps, signal, progress }) {
+    async handler(args, { deps, signal, progress, scope: id }) {
       if (!args.since && !args.paths?.length) return fail('nothing to watch', 'pass paths, or the since cursor of a previous file_watch');
-      const id = await deps.containerId(args.container, signal);
       const paths = args.paths?.map(containerPath);
       await progress(`watching ${paths?.join(', ') ?? 'since cursor'}`);
       const r = await deps.watches.wait(id, { paths, since: args.since, until: Date.now() + (args.wait_s ?? 25) * 1000, signal });
@@ -275,17 +270,18 @@ export const fileTools = [
     description: 'Copy a file between this machine and the container, streamed (never through the model). Local server only.',
     toolset: 'files',
     kind: 'write',
+    scope: inContainer,
     idempotent: true,
+    localOnly: "local paths would be the server host's; use file_read/file_write",
+    // A transfer takes as long as its size needs; stalls are the HTTP core's to catch.
+    deadline: () => null,
     input: z.object({
-      container,
       direction: z.enum(['upload', 'download']),
       local_path: z.string().min(1).describe('Absolute path on this machine'),
       remote_path: path,
     }),
-    async handler(args, { deps, signal, remote, progress }) {
-      if (remote) return fail('file_transfer is not available on a remote server', 'local paths would be the server host\'s; use file_read/file_write');
+    async handler(args, { deps, signal, progress, scope: id }) {
       if (!isAbsolute(args.local_path)) return fail(`local_path "${args.local_path}" is not absolute`, 'pass an absolute path on this machine');
-      const id = await deps.containerId(args.container, signal);
       const p = containerPath(args.remote_path);
       let moved = 0;
       let lastReport = Date.now();

@@ -3,10 +3,10 @@
  * Each handler runs with a context (deps, abort signal, progress) and its result passes the
  * budget check; anything thrown becomes an isError result that says what to do.
  */
-import { McpServer, ResourceTemplate, type ServerContext } from '@modelcontextprotocol/server';
+import { McpServer, ResourceTemplate, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
 import type { ResourceDefinition } from './define-resource.js';
-import { annotationsFor, type AnyTool, type ToolContext } from './define-tool.js';
-import { enforceBudget, errorResult, plainErrors } from './result.js';
+import { annotationsFor, DEFAULT_DEADLINE_S, inputOf, type AnyTool, type ToolContext } from './define-tool.js';
+import { enforceBudget, errorResult, fail, plainErrors, Reply } from './result.js';
 import { clientSchema } from './schema.js';
 import { createSubscriptions, type Subscriptions } from './subscriptions.js';
 
@@ -54,6 +54,50 @@ function progressReporter(ctx: ServerContext): { report: (message: string) => Pr
   }, HEARTBEAT_MS / 2);
   timer.unref();
   return { report, enabled: true, stop: () => clearInterval(timer) };
+}
+
+/**
+ * One tool call: its deadline, its scope resolved, its handler run, its result built within the
+ * budget. A call never outlives its deadline: what is still pending is aborted and the caller
+ * gets an error that says so.
+ */
+async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>): Promise<CallToolResult> {
+  const progress = progressReporter(ctx);
+  const seconds = def.deadline ? def.deadline(args) : DEFAULT_DEADLINE_S;
+  const deadline = new AbortController();
+  const signal = AbortSignal.any([ctx.mcpReq.signal, deadline.signal, ...(opts.signal ? [opts.signal] : [])]);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<CallToolResult>((resolve) => {
+    if (seconds === null) return;
+    timer = setTimeout(() => {
+      deadline.abort(new Error(`deadline of ${seconds} s passed`));
+      resolve(fail(`no answer within ${seconds} s`, 'the platform did not respond in time; try again shortly (a write may still have happened: check before repeating it)'));
+    }, seconds * 1000);
+  });
+  const work = async (): Promise<CallToolResult> => {
+    if (opts.remote && def.localOnly) return fail(`${def.name} is not available on a remote server`, def.localOnly);
+    const deps = () => opts.deps();
+    const scope = def.scope ? await def.scope.resolve(args, deps(), signal) : undefined;
+    const toolCtx: ToolContext<D, unknown> = {
+      get deps() {
+        return deps();
+      },
+      signal,
+      scope,
+      progress: progress.report,
+      canReportProgress: progress.enabled,
+    };
+    const r = await def.handler(args as never, toolCtx);
+    return r instanceof Reply ? r.build() : enforceBudget(r);
+  };
+  try {
+    return await Promise.race([work(), expired]);
+  } catch (err) {
+    return errorResult(err);
+  } finally {
+    clearTimeout(timer);
+    progress.stop();
+  }
 }
 
 const subscriptionsByServer = new WeakMap<McpServer, Subscriptions>();
@@ -104,29 +148,10 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
   );
 
   for (const def of opts.tools) {
-    const d = def;
     server.registerTool(
-      d.name,
-      { title: d.title, description: d.description, inputSchema: clientSchema(d.input), annotations: annotationsFor(d) },
-      async (args: unknown, ctx: ServerContext) => {
-        const progress = progressReporter(ctx);
-        const toolCtx: ToolContext<D> = {
-          get deps() {
-            return opts.deps();
-          },
-          signal: opts.signal ? AbortSignal.any([ctx.mcpReq.signal, opts.signal]) : ctx.mcpReq.signal,
-          remote: opts.remote,
-          progress: progress.report,
-          canReportProgress: progress.enabled,
-        };
-        try {
-          return enforceBudget(await d.handler(args as never, toolCtx));
-        } catch (err) {
-          return errorResult(err);
-        } finally {
-          progress.stop();
-        }
-      },
+      def.name,
+      { title: def.title, description: def.description, inputSchema: clientSchema(inputOf(def)), annotations: annotationsFor(def) },
+      (args: unknown, ctx: ServerContext) => runTool(def, args as Record<string, unknown>, ctx, opts),
     );
   }
 

@@ -2,23 +2,49 @@
  * defineTool: a tool is data — name, title, description, toolset, kind, input schema, handler.
  * `kind` decides the annotations and the tool's fate under --read-only. Generic over the
  * application's dependencies `D`: the shell knows nothing of what a handler talks to.
+ *
+ * A tool may declare a `scope` (what it works on: a container, next a browser tab, a display, an
+ * agent session). The scope adds its arguments to the tool's input and the shell resolves them
+ * before the handler runs, so the handler receives the resolved value as `ctx.scope`.
  */
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
-import type * as z from 'zod';
+import * as z from 'zod';
+import type { Reply } from './result.js';
 
 export type ToolKind = 'read' | 'write' | 'destructive';
 
-export interface ToolContext<D> {
+export interface ToolContext<D, V = undefined> {
   deps: D;
   signal: AbortSignal;
-  /** True when served over HTTP: local paths belong to someone else's machine then. */
-  remote: boolean;
+  /** What the tool's scope resolved to (e.g. a container id). */
+  scope: V;
   /** Report progress (a no-op unless the client sent a progressToken). */
   progress(message: string): Promise<void>;
   readonly canReportProgress: boolean;
 }
 
-export interface ToolDefinition<D = unknown, S extends z.ZodObject = z.ZodObject> {
+/** What a group of tools works on: the arguments that name it and how to resolve them. */
+export interface Scope<D, V> {
+  name: string;
+  args: z.ZodRawShape;
+  resolve(args: Record<string, unknown>, deps: D, signal: AbortSignal): Promise<V>;
+}
+
+export function defineScope<D, V>(scope: Scope<D, V>): Scope<D, V> {
+  return scope;
+}
+
+/**
+ * A tool whose `arg` picks one of several actions of different kinds (e.g. snapshots: list is a
+ * read, create a write, restore destructive). Under --read-only it keeps its read actions, with
+ * its schema narrowed to them.
+ */
+export interface Actions {
+  arg: string;
+  kinds: Record<string, ToolKind>;
+}
+
+export interface ToolDefinition<D = unknown, S extends z.ZodObject = z.ZodObject, V = undefined> {
   name: string;
   title: string;
   description: string;
@@ -28,17 +54,57 @@ export interface ToolDefinition<D = unknown, S extends z.ZodObject = z.ZodObject
   idempotent?: boolean;
   /** A non-read tool that stays under --read-only because it restricts itself (e.g. GET-only raw requests). */
   readOnlyVariant?: boolean;
+  actions?: Actions;
+  /** Refused when served over HTTP (local paths belong to the server's machine then): what to use instead. */
+  localOnly?: string;
+  scope?: Scope<D, V>;
+  /**
+   * Seconds after which the call returns a clear error whatever is still pending (default 30:
+   * clients give up at 60). Tools that wait say how long from their arguments; null = none.
+   */
+  deadline?: (args: z.infer<S>) => number | null;
   input: S;
-  handler(args: z.infer<S>, ctx: ToolContext<D>): Promise<CallToolResult>;
+  handler(args: z.infer<S>, ctx: ToolContext<D, V>): Promise<CallToolResult | Reply>;
 }
 
 /** Any tool, whatever its input schema (handlers are contravariant in their args). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyTool<D = any> = ToolDefinition<D, any>;
+export type AnyTool<D = any> = ToolDefinition<D, any, any>;
 
-export function defineTool<D, S extends z.ZodObject>(def: ToolDefinition<D, S>): ToolDefinition<D, S> {
+export const DEFAULT_DEADLINE_S = 30;
+
+export function defineTool<D, S extends z.ZodObject, V = undefined>(def: ToolDefinition<D, S, V>): ToolDefinition<D, S, V> {
   if (!/^[a-z][a-z0-9_]{0,63}$/.test(def.name)) throw new Error(`bad tool name ${def.name}`);
+  for (const a of Object.keys(def.scope?.args ?? {})) {
+    if (a in def.input.shape) throw new Error(`${def.name}: argument ${a} belongs to scope ${def.scope!.name}`);
+  }
+  if (def.actions && !(def.input.shape[def.actions.arg] instanceof z.ZodEnum)) throw new Error(`${def.name}: actions need an enum ${def.actions.arg}`);
   return def;
+}
+
+/** The input schema clients see: the scope's arguments first, then the tool's own. */
+export function inputOf(def: AnyTool): z.ZodObject {
+  return def.scope ? z.object({ ...def.scope.args, ...def.input.shape }) : def.input;
+}
+
+/**
+ * The tool as --read-only offers it: unchanged if it is a read (or restricts itself), narrowed
+ * to its read actions if it has some, otherwise undefined (not offered).
+ */
+export function readOnlyView<T extends AnyTool>(def: T): T | undefined {
+  if (def.kind === 'read' || def.readOnlyVariant) return def;
+  if (!def.actions) return undefined;
+  const reads = Object.entries(def.actions.kinds).filter(([, k]) => k === 'read').map(([a]) => a);
+  if (!reads.length) return undefined;
+  const original = def.input.shape[def.actions.arg] as z.ZodEnum;
+  const narrowed = z.enum(reads as [string, ...string[]]);
+  const field = original.description ? narrowed.describe(original.description) : narrowed;
+  return {
+    ...def,
+    kind: 'read',
+    actions: { ...def.actions, kinds: Object.fromEntries(reads.map((a) => [a, 'read'])) },
+    input: def.input.extend({ [def.actions.arg]: field }),
+  };
 }
 
 /**

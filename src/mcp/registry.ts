@@ -2,7 +2,16 @@
  * Which tools a server offers: toolsets, --tools / --exclude-tools, --read-only.
  * Unknown names are configuration errors, raised at start.
  */
-import type { AnyTool } from './define-tool.js';
+import { readOnlyView, type AnyTool } from './define-tool.js';
+
+/** A group of tools, as --toolsets, --help, the README and the server instructions name it. */
+export interface Toolset {
+  id: string;
+  /** One line: what the toolset's tools do. */
+  description: string;
+  /** Offered without --toolsets. */
+  default: boolean;
+}
 
 export interface Selection {
   /** Toolset names; 'all' selects every toolset. */
@@ -19,10 +28,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** `knownToolsets` names toolsets that are valid even when none of their tools is registered yet. */
-export function selectTools<T extends AnyTool>(all: readonly T[], sel: Selection, knownToolsets: readonly string[] = []): T[] {
+export const defaultToolsets = (sets: readonly Toolset[]) => sets.filter((s) => s.default).map((s) => s.id);
+
+/** The tools a selection offers (read-only views under --read-only); unknown names throw ConfigError. */
+export function selectTools<T extends AnyTool>(all: readonly T[], sel: Selection, toolsets: readonly Toolset[]): T[] {
   const known = new Set(all.map((t) => t.name));
-  const sets = new Set([...knownToolsets, ...all.map((t) => t.toolset)]);
+  const sets = new Set(toolsets.map((s) => s.id));
+  for (const t of all) if (!sets.has(t.toolset)) throw new Error(`tool ${t.name}: toolset ${t.toolset} is not declared`);
   for (const s of sel.toolsets) {
     if (s !== 'all' && !sets.has(s)) throw new ConfigError(`unknown toolset "${s}" (known: ${[...sets].join(', ')}, all)`);
   }
@@ -32,11 +44,10 @@ export function selectTools<T extends AnyTool>(all: readonly T[], sel: Selection
   const everySet = sel.toolsets.includes('all');
   const explicit = new Set(sel.tools ?? []);
   const excluded = new Set(sel.excludeTools ?? []);
-  return all.filter((t) => {
+  const chosen = all.filter((t) => {
     if (excluded.has(t.name)) return false;
-    if (sel.readOnly && t.kind !== 'read' && !t.readOnlyVariant) return false;
     if (explicit.size) return explicit.has(t.name);
     return everySet || sel.toolsets.includes(t.toolset);
   });
+  return sel.readOnly ? chosen.flatMap((t) => readOnlyView(t) ?? []) : chosen;
 }
-

@@ -52,6 +52,130 @@ export function resourceLink(uri: string, name: string, opts: { mimeType?: strin
   return { type: 'resource_link', uri, name, ...opts } as ContentBlock;
 }
 
+/** An image block as the builder takes it: bytes or base64, with its pixel size when known. */
+export interface ImagePart {
+  data: Buffer | string;
+  mimeType: string;
+  width?: number;
+  height?: number;
+}
+
+export interface ClipOptions {
+  /** Share of the section's room kept from its start (the rest from its end); default 0.3. */
+  head?: number;
+  /** Where the rest is: a URI, an argument to pass (`offset=…`). */
+  more?: string;
+}
+
+interface Section {
+  text: string;
+  clip?: ClipOptions;
+}
+
+/**
+ * What an image costs a model, in budget characters: Claude-style vision pricing is about
+ * width×height/750 tokens, at ~4 characters a token. Unknown sizes count as a 1568×1568 image.
+ */
+export function imageCost(img: Pick<ImagePart, 'width' | 'height'>): number {
+  const px = img.width && img.height ? img.width * img.height : 1568 * 1568;
+  return Math.ceil(px / 750) * 4;
+}
+
+/**
+ * The response builder: a handler adds sections of text, structured fields, images and resource
+ * links; `build` lays them out (one text block, then images, then links) within the budget.
+ * Sections marked clippable are cut head+tail, largest first, each saying how much was cut and
+ * where the rest is; images count toward the budget, and ones that do not fit are left out and
+ * counted.
+ */
+export class Reply {
+  readonly #sections: Section[] = [];
+  readonly #images: ImagePart[] = [];
+  readonly #links: ContentBlock[] = [];
+  #structured: Record<string, unknown> | undefined;
+  #error = false;
+
+  /** A section of text; with `clip`, the budget may cut it (head+tail) and says where the rest is. */
+  text(text: string, clip?: ClipOptions | true): this {
+    this.#sections.push({ text, clip: clip === true ? {} : clip });
+    return this;
+  }
+
+  /** Fields for structuredContent (merged); keep them small — ids, counts, flags, never the text again. */
+  structured(fields: Record<string, unknown>): this {
+    this.#structured = { ...this.#structured, ...fields };
+    return this;
+  }
+
+  image(img: ImagePart): this {
+    this.#images.push(img);
+    return this;
+  }
+
+  link(uri: string, name: string, opts: { mimeType?: string; description?: string; size?: number } = {}): this {
+    this.#links.push(resourceLink(uri, name, opts));
+    return this;
+  }
+
+  /** Mark the result as a failure the caller can act on. */
+  failed(): this {
+    this.#error = true;
+    return this;
+  }
+
+  build(budget = BUDGET_CHARS): CallToolResult {
+    const structuredCost = this.#structured ? JSON.stringify(this.#structured).length : 0;
+    let room = budget - structuredCost;
+    const images: ImagePart[] = [];
+    let left = 0;
+    for (const img of this.#images) {
+      const cost = imageCost(img);
+      // An image never takes more than the room text needs to say what happened.
+      if (cost <= room - 400) {
+        images.push(img);
+        room -= cost;
+      } else left += 1;
+    }
+    const texts = fitSections(this.#sections, room);
+    if (left) texts.push(`(${left} of ${this.#images.length} images left out: over the ${budget}-character budget)`);
+    const content: ContentBlock[] = [];
+    if (texts.length) content.push({ type: 'text', text: texts.join('\n') });
+    for (const img of images) {
+      content.push({ type: 'image', data: typeof img.data === 'string' ? img.data : img.data.toString('base64'), mimeType: img.mimeType });
+    }
+    content.push(...this.#links);
+    return {
+      content,
+      ...(this.#structured ? { structuredContent: this.#structured } : {}),
+      ...(this.#error ? { isError: true } : {}),
+    };
+  }
+}
+
+export const reply = () => new Reply();
+
+/**
+ * Sections within `room` characters: clippable ones are cut largest first; if fixed text alone
+ * overflows, it is cut too (the last defence: no result leaves over the budget).
+ */
+function fitSections(sections: Section[], room: number): string[] {
+  const out = sections.map((s) => s.text);
+  let over = out.reduce((n, t) => n + t.length + 1, 0) - room;
+  if (over <= 0) return out;
+  const order = sections
+    .map((s, i) => ({ i, clippable: !!s.clip }))
+    .sort((a, b) => Number(b.clippable) - Number(a.clippable) || out[b.i]!.length - out[a.i]!.length);
+  for (const { i } of order) {
+    if (over <= 0) break;
+    const keep = Math.max(200, out[i]!.length - over);
+    if (keep >= out[i]!.length) continue;
+    const cut = clip(out[i]!, { budget: keep, ...(sections[i]!.clip ?? {}) });
+    over -= out[i]!.length - cut.text.length;
+    out[i] = cut.text;
+  }
+  return out;
+}
+
 /** What happened, then what to do: `message — hint`. */
 const explain = (message: string, hint?: string) => (hint ? `${message} — ${hint}` : message);
 

@@ -29,14 +29,25 @@ describe('tool selection', () => {
     ]);
   });
 
-  it('--read-only keeps only read tools, and they still work', async () => {
+  it('--read-only keeps only read tools (and read actions), and they still work', async () => {
     const n = await names(['--read-only']);
-    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch']);
+    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'container_snapshot', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch']);
     const c = await connectStdio(sim, { args: ['--read-only'] });
     try {
       await expect(call(c.client, 'exec_run', { container: sim.containerId, command: 'touch /home/user/x' })).rejects.toThrow(/exec_run not found/);
       const r = await call(c.client, 'file_list', { container: sim.containerId, path: '/home/user' });
       expect(r.isError, r.text).toBe(false);
+      const snap = (await c.client.listTools()).tools.find((t) => t.name === 'container_snapshot')!;
+      expect((snap.inputSchema.properties as Record<string, { enum?: string[] }>).action!.enum).toEqual(['list']);
+      expect(snap.annotations).toEqual({ readOnlyHint: true });
+      const list = await call(c.client, 'container_snapshot', { container: sim.containerId, action: 'list' });
+      expect(list.isError, list.text).toBe(false);
+      const snapshotPosts = () => sim.requests.filter((q) => q.method === 'POST' && q.path.includes('snapshot')).length;
+      const before = snapshotPosts();
+      const create = await call(c.client, 'container_snapshot', { container: sim.containerId, action: 'create' }).catch((e: Error) => ({ isError: true, text: e.message }));
+      expect(create.isError).toBe(true);
+      expect(create.text).toMatch(/list/);
+      expect(snapshotPosts()).toBe(before);
     } finally {
       await c.close();
     }

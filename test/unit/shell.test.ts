@@ -8,10 +8,11 @@ import { clip, enforceBudget, errorResult, ok } from '../../src/mcp/result.js';
 const t = (name: string, toolset: string, kind: 'read' | 'write' | 'destructive') =>
   defineTool({ name, title: name, description: name, toolset, kind, input: z.object({}), handler: async () => ok('') });
 const ALL = [t('a_read', 'x', 'read'), t('a_write', 'x', 'write'), t('b_del', 'y', 'destructive')];
+const SETS = ['x', 'y', 'later'].map((id) => ({ id, description: id, default: id !== 'y' }));
 
 describe('registry', () => {
   it('selects by toolset, tools, exclude and read-only', () => {
-    const names = (sel: Parameters<typeof selectTools>[1]) => selectTools(ALL, sel).map((x) => x.name);
+    const names = (sel: Parameters<typeof selectTools>[1]) => selectTools(ALL, sel, SETS).map((x) => x.name);
     expect(names({ toolsets: ['x'] })).toEqual(['a_read', 'a_write']);
     expect(names({ toolsets: ['all'] })).toEqual(['a_read', 'a_write', 'b_del']);
     expect(names({ toolsets: ['all'], readOnly: true })).toEqual(['a_read']);
@@ -19,9 +20,10 @@ describe('registry', () => {
     expect(names({ toolsets: ['x'], tools: ['b_del'] })).toEqual(['b_del']);
   });
   it('fails on unknown names', () => {
-    expect(() => selectTools(ALL, { toolsets: ['nope'] })).toThrow(ConfigError);
-    expect(() => selectTools(ALL, { toolsets: ['x'], tools: ['nope'] })).toThrow(/unknown tool "nope"/);
-    expect(selectTools(ALL, { toolsets: ['later'] }, ['later'])).toEqual([]);
+    expect(() => selectTools(ALL, { toolsets: ['nope'] }, SETS)).toThrow(ConfigError);
+    expect(() => selectTools(ALL, { toolsets: ['x'], tools: ['nope'] }, SETS)).toThrow(/unknown tool "nope"/);
+    expect(selectTools(ALL, { toolsets: ['later'] }, SETS)).toEqual([]);
+    expect(() => selectTools([t('z', 'undeclared', 'read')], { toolsets: ['all'] }, SETS)).toThrow(/not declared/);
   });
   it('derives annotations from kind', () => {
     expect(annotationsFor({ kind: 'read' })).toEqual({ readOnlyHint: true });
