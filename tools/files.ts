@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
 import { HoodyError } from '../src/core/errors.js';
 import { containerPath } from '../src/core/kits/files.js';
-import { BUDGET_CHARS, clip, fail, ok, resourceLink } from '../src/mcp/result.js';
+import { BUDGET_CHARS, clip, fail, ok, reply } from '../src/mcp/result.js';
 import { fileUri, inContainer, tool, waitDeadline, waitS } from './common.js';
 import { columns, count, fmtBytes, globRe, numbered, shortDiff } from './format.js';
 
@@ -41,17 +41,19 @@ export const fileTools = [
         return { content: [{ type: 'image', data: bytes.toString('base64'), mimeType: mime }, { type: 'text', text: `${p} · ${fmtBytes(s.size)}` }] };
       }
       if (s.size > MAX_TEXT_FILE && !args.offset) {
-        return ok(`${p} is ${fmtBytes(s.size)}: too large to read whole — pass offset/limit, or file_transfer it`, { size: s.size }, [
-          resourceLink(uri, posix.basename(p), { size: s.size }),
-        ]);
+        return reply()
+          .text(`${p} is ${fmtBytes(s.size)}: too large to read whole — pass offset/limit, or file_transfer it`)
+          .structured({ size: s.size })
+          .link(uri, posix.basename(p), { size: s.size });
       }
       const first = args.offset ?? 1;
       const want = args.limit ?? 2000;
       const { text, total } = await deps.files.readLines(id, p, first, first + want - 1, signal);
       if (text.includes('\0')) {
-        return ok(`${p} is binary (${fmtBytes(s.size)}) — read it as a resource, or file_transfer it`, { size: s.size, binary: true }, [
-          resourceLink(uri, posix.basename(p), { mimeType: mime ?? 'application/octet-stream', size: s.size }),
-        ]);
+        return reply()
+          .text(`${p} is binary (${fmtBytes(s.size)}) — read it as a resource, or file_transfer it`)
+          .structured({ size: s.size, binary: true })
+          .link(uri, posix.basename(p), { mimeType: mime ?? 'application/octet-stream', size: s.size });
       }
       await deps.edits.mark(id, p, signal, s);
       if (!text) return ok(s.size === 0 ? `${p} is empty` : `${p} has fewer than ${first} lines${total ? ` (${total})` : ''}`, { lines: 0, total: total ?? null });
@@ -152,8 +154,10 @@ export const fileTools = [
         rows = list.map((e) => [e.type === 'dir' ? 'd' : 'f', e.type === 'dir' ? '' : fmtBytes(e.size), e.type === 'dir' ? `${e.name}/` : e.name]);
       }
       if (!rows.length) return ok(`${p}: no entries${args.pattern ? ` matching ${args.pattern}` : ''}`, { path: p, count: 0 });
-      const body = clip(columns(rows), { head: 1, more: 'narrow with pattern, or list a subdirectory' });
-      return ok(`${p} · ${count(rows.length, 'entry', 'entries')}${truncated ? ' (kit truncated the walk)' : ''}\n${body.text}`, { path: p, count: rows.length, truncated });
+      return reply()
+        .text(`${p} · ${count(rows.length, 'entry', 'entries')}${truncated ? ' (kit truncated the walk)' : ''}`)
+        .text(columns(rows), { head: 1, more: 'narrow with pattern, or list a subdirectory' })
+        .structured({ path: p, count: rows.length, truncated });
     },
   }),
 
@@ -176,9 +180,11 @@ export const fileTools = [
       const r = await deps.files.grep(id, dir, args.pattern, { glob: args.glob, ignoreCase: args.ignore_case, fixed: args.fixed, maxMatches: 500, signal });
       if (!r.matches.length) return ok(`no matches for ${args.pattern} under ${dir}`, { count: 0 });
       const lines = r.matches.map((m) => `${m.path}:${m.line}: ${m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text}`);
-      const body = clip(lines.join('\n'), { head: 1, more: 'narrow with path or glob' });
       const more = r.truncated ? ` (more matches exist; narrow the search)` : '';
-      return ok(`${count(r.matches.length, 'match', 'matches')}${more}\n${body.text}`, { count: r.matches.length, truncated: r.truncated });
+      return reply()
+        .text(`${count(r.matches.length, 'match', 'matches')}${more}`)
+        .text(lines.join('\n'), { head: 1, more: 'narrow with path or glob' })
+        .structured({ count: r.matches.length, truncated: r.truncated });
     },
   }),
 
@@ -254,8 +260,9 @@ export const fileTools = [
       const head = r.events.length
         ? `${count(r.events.length, 'event')}${r.more ? ' (more buffered: call again with since)' : ''}`
         : `no changes within ${args.wait_s ?? 25} s`;
-      const body = clip(lines.join('\n'), { head: 1, more: 'call again with since' });
-      return ok(`${head} · cursor ${r.cursor}${lines.length ? `\n${body.text}` : ''}`, {
+      const out = reply().text(`${head} · cursor ${r.cursor}`);
+      if (lines.length) out.text(lines.join('\n'), { head: 1, more: 'call again with since' });
+      return out.structured({
         cursor: r.cursor,
         count: r.events.length,
         more: r.more,
