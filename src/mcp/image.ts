@@ -79,8 +79,8 @@ function mapAxis(v: number, from: number, to: number): number {
 
 /** The size to scale w×h to: within maxSide and maxPixels, aspect kept, never larger. */
 export function fitSize(w: number, h: number, maxSide = MAX_SIDE, maxPixels = MAX_PIXELS): ImageSize & { scale: number } {
-  const scale = Math.min(1, maxSide / Math.max(w, h), Math.sqrt(maxPixels / (w * h)));
-  if (scale >= 1) return { width: w, height: h, scale: 1 };
+  const scale = Math.min(maxSide / Math.max(w, h), Math.sqrt(maxPixels / (w * h)));
+  if (scale >= 1) return { width: w, height: h, scale: 1 }; // never upscaled
   // The epsilon keeps a side that is exactly on its bound (3000 × 1568/3000) from flooring to 1567.
   const side = (n: number) => Math.max(1, Math.floor(n * scale + 1e-9));
   return { width: side(w), height: side(h), scale };
@@ -105,7 +105,6 @@ function loadSharp(): Promise<SharpFn> {
 
 /** Scale an image for a model: see the module comment for the limits and defaults. */
 export async function scaleImage(input: Buffer, opts: ScaleOptions = {}): Promise<ScaledImage> {
-  opts.signal?.throwIfAborted();
   if (!input.length) throw new ImageError('the image is empty (0 bytes)');
   const sharp = await loadSharp();
   const limit = opts.maxInputPixels ?? MAX_INPUT_PIXELS;
