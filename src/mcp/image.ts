@@ -8,6 +8,7 @@
  * sharp (native libvips) is loaded on first use only: start-up never pays for it, and the bundle
  * keeps it external (scripts/bundle.mjs).
  */
+import type { ContentBlock } from '@modelcontextprotocol/server';
 import type { Sharp, SharpOptions } from 'sharp';
 
 export const MAX_SIDE = 1568;
@@ -62,6 +63,21 @@ export class ImageError extends Error {
 
 /** The part of a scaled image that coordinates need: a screenshot's frame. */
 export type Frame = ImageSize & { original: ImageSize };
+
+/** The MCP content block that shows a scaled image. */
+export function imageContent(img: ScaledImage): ContentBlock {
+  return { type: 'image', data: img.data.toString('base64'), mimeType: img.mimeType };
+}
+
+/** One line saying what was sent and what it was scaled from: `1429×804 JPEG 104 KB (×0.558 of 2560×1440 PNG 1.6 MB)`. */
+export function describeImage(img: ScaledImage): string {
+  const kind = (mime?: string) => (mime ?? 'image/?').slice(6).toUpperCase();
+  const sent = `${img.width}×${img.height} ${kind(img.mimeType)} ${sizeOf(img.data.length)}`;
+  const from = `${img.original.width}×${img.original.height} ${kind(img.original.mimeType)} ${sizeOf(img.original.bytes)}`;
+  return img.scale < 1 ? `${sent} (×${img.scale.toFixed(3)} of ${from})` : `${sent} (from ${from})`;
+}
+
+const sizeOf = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${Math.round(n / 1024)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 
 /** A point in the scaled image → the matching pixel of the original (its centre's pixel). */
 export function toOriginal(frame: Frame, x: number, y: number): { x: number; y: number } {
@@ -169,7 +185,6 @@ async function encode(pipeline: Sharp, original: ImageSize, size: ImageSize, for
 /** libvips' complaint as one readable sentence: never a stack, never the bytes themselves. */
 function decodeError(err: unknown, input?: Buffer): ImageError {
   const why = firstLine(err);
-  if (/pixel limit/i.test(why)) return new ImageError(`the image is over the decoding pixel limit: refused as a possible decompression bomb`);
   if (/timeout/i.test(why)) return new ImageError(`decoding the image took over ${TIMEOUT_S} s: refused`);
   if (input && /unsupported image format|corrupt header|not a known file format/i.test(why)) {
     return new ImageError(`not an image (${input.length} bytes that are no PNG, JPEG, GIF or WebP)`, 'read it as text, or as a resource');

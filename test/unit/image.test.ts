@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { ImageError, MAX_PIXELS, MAX_SIDE, scaleImage, toOriginal, toScaled } from '../../src/mcp/image.js';
+import { describeImage, imageContent, ImageError, MAX_PIXELS, MAX_SIDE, scaleImage, toOriginal, toScaled } from '../../src/mcp/image.js';
 
 type RGB = [number, number, number];
 
@@ -101,6 +101,8 @@ describe('scaleImage', () => {
     const meta = await sharp(img.data).metadata();
     expect([meta.width, meta.height]).toEqual([img.width, img.height]);
     expect(img.original).toMatchObject({ width: 2560, height: 1440 });
+    expect(describeImage(img)).toMatch(/^1429×804 JPEG \d+ KB \(×0\.559 of 2560×1440 PNG 1\.\d MB\)$/);
+    expect(imageContent(img)).toEqual({ type: 'image', mimeType: 'image/jpeg', data: img.data.toString('base64') });
     console.log(`2560×1440 UI-like: PNG ${png.length} B → ${img.width}×${img.height} JPEG ${img.data.length} B in ${ms.toFixed(0)} ms`);
   });
 
@@ -115,6 +117,7 @@ describe('scaleImage', () => {
     const img = await scaleImage(await solid(16, 9, '#ff0000').png().toBuffer());
     expect(img).toMatchObject({ width: 16, height: 9, scale: 1 });
     expect((await sharp(img.data).metadata()).width).toBe(16);
+    expect(describeImage(img)).toMatch(/^16×9 JPEG \d+ B \(from 16×9 PNG \d+ B\)$/);
   });
 
   it('returns PNG on request, keeping alpha', async () => {
