@@ -21,7 +21,7 @@ const MAX_TRIES = 8;
 /** libvips gives up on one pipeline after this long (a hostile file must not pin a core). */
 const TIMEOUT_S = 20;
 
-const INPUT_TYPES: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
+const INPUT_TYPES: Record<string, ScaledImage['mimeType']> = { jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
 
 export interface ImageSize {
   width: number;
@@ -31,7 +31,8 @@ export interface ImageSize {
 /** A scaled image and the frame it was taken from; width/height are after EXIF orientation. */
 export interface ScaledImage extends ImageSize {
   data: Buffer;
-  mimeType: 'image/jpeg' | 'image/png';
+  /** GIF and WebP only when `keep` returned the input as it was. */
+  mimeType: 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
   original: ImageSize & { bytes: number; mimeType?: string };
   /** scaled/original, ≤ 1 (each side is floor(original × scale), at least 1 px). */
   scale: number;
@@ -39,6 +40,11 @@ export interface ScaledImage extends ImageSize {
 
 export interface ScaleOptions {
   format?: 'jpeg' | 'png';
+  /**
+   * Return the input itself when it needs no change: within the size limits and maxBytes, and no
+   * EXIF rotation to apply (file_read: a small PNG diagram stays a lossless PNG).
+   */
+  keep?: boolean;
   maxSide?: number;
   maxPixels?: number;
   /** Lower quality, then size, until the encoded image fits (bounded tries), else refuse. */
@@ -125,9 +131,12 @@ export async function scaleImage(input: Buffer, opts: ScaleOptions = {}): Promis
   const sharp = await loadSharp();
   const limit = opts.maxInputPixels ?? MAX_INPUT_PIXELS;
   const decode: SharpOptions = { limitInputPixels: limit, failOn: 'error', pages: 1, autoOrient: true };
-  const original = await inspect(sharp, input, limit);
+  const { rotated, ...original } = await inspect(sharp, input, limit);
   const format = opts.format ?? 'jpeg';
   let size = fitSize(original.width, original.height, opts.maxSide ?? MAX_SIDE, opts.maxPixels ?? MAX_PIXELS);
+  if (opts.keep && size.scale === 1 && !rotated && input.length <= (opts.maxBytes ?? Infinity)) {
+    return { data: input, mimeType: original.mimeType, width: original.width, height: original.height, original, scale: 1 };
+  }
   let quality = opts.quality ?? JPEG_QUALITY;
   let palette = false;
   for (let tries = 1; ; tries++) {
@@ -151,7 +160,7 @@ export async function scaleImage(input: Buffer, opts: ScaleOptions = {}): Promis
 }
 
 /** The original's format, bytes and size as shown (after EXIF orientation); refuses what we won't decode. */
-async function inspect(sharp: SharpFn, input: Buffer, limit: number): Promise<ScaledImage['original']> {
+async function inspect(sharp: SharpFn, input: Buffer, limit: number): Promise<ImageSize & { bytes: number; mimeType: ScaledImage['mimeType']; rotated: boolean }> {
   let meta;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
@@ -168,7 +177,7 @@ async function inspect(sharp: SharpFn, input: Buffer, limit: number): Promise<Sc
       'crop or shrink it before reading it as an image, or read its bytes as a resource',
     );
   }
-  return { ...shown, bytes: input.length, mimeType };
+  return { ...shown, bytes: input.length, mimeType, rotated: (meta.orientation ?? 1) !== 1 };
 }
 
 async function encode(pipeline: Sharp, original: ImageSize, size: ImageSize, format: 'jpeg' | 'png', quality: number, palette: boolean): Promise<Buffer> {
@@ -187,7 +196,7 @@ function decodeError(err: unknown, input?: Buffer): ImageError {
   const why = firstLine(err);
   if (/timeout/i.test(why)) return new ImageError(`decoding the image took over ${TIMEOUT_S} s: refused`);
   if (input && /unsupported image format|corrupt header|not a known file format/i.test(why)) {
-    return new ImageError(`not an image (${input.length} bytes that are no PNG, JPEG, GIF or WebP)`, 'read it as text, or as a resource');
+    return new ImageError(`not a readable image (${input.length} bytes): no valid PNG, JPEG, GIF or WebP header`, 'read it as text, or as a resource');
   }
   return new ImageError(`the image could not be decoded: ${why}`, 'check that the file is a complete PNG, JPEG, GIF or WebP');
 }

@@ -173,7 +173,7 @@ describe('scaleImage', () => {
   it('refuses garbage with a clear error, not a libvips trace', async () => {
     const err = await scaleImage(Buffer.from('this is not an image at all, just text\n')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImageError);
-    expect((err as ImageError).message).toMatch(/^not an image \(39 bytes/);
+    expect((err as ImageError).message).toMatch(/^not a readable image \(39 bytes\): no valid PNG, JPEG, GIF or WebP header$/);
     expect((err as ImageError).hint).toBeTruthy();
     await expect(scaleImage(Buffer.alloc(0))).rejects.toThrow(/empty/);
     const jpeg = await solid(200, 200, '#123456').jpeg().toBuffer();
@@ -199,6 +199,21 @@ describe('scaleImage', () => {
     expect(lighter.width).toBe(1280); // a lower quality was enough
     expect(lighter.data.length).toBeLessThan(full.data.length);
     await expect(scaleImage(png, { maxBytes: 100 })).rejects.toThrow(/could not fit the image into 100 bytes/);
+  });
+
+  it('keeps an input that needs no change, on request', async () => {
+    const small = await solid(400, 300, '#123456').png().toBuffer();
+    const kept = await scaleImage(small, { keep: true });
+    expect(kept.data).toBe(small);
+    expect(kept).toMatchObject({ mimeType: 'image/png', width: 400, height: 300, scale: 1 });
+    expect((await scaleImage(small)).mimeType).toBe('image/jpeg'); // without keep: re-encoded
+    expect((await scaleImage(small, { keep: true, maxBytes: small.length - 1 })).data).not.toBe(small);
+    const big = await solid(2000, 1000, '#123456').png().toBuffer();
+    expect((await scaleImage(big, { keep: true })).scale).toBeLessThan(1);
+    const rotated = await solid(20, 10, '#123456').jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const upright = await scaleImage(rotated, { keep: true });
+    expect(upright.data).not.toBe(rotated);
+    expect([upright.width, upright.height]).toEqual([10, 20]);
   });
 
   it('stops when aborted', async () => {
