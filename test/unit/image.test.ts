@@ -1,3 +1,4 @@
+import { build } from 'esbuild';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { describeImage, imageContent, ImageError, MAX_PIXELS, MAX_SIDE, scaleImage, toOriginal, toScaled } from '../../src/mcp/image.js';
@@ -263,5 +264,17 @@ describe('coordinate mapping', () => {
     const step = frame.original.width / frame.width;
     for (let x = 0; x < frame.original.width; x += 7) expect(Math.abs(toOriginal(frame, toScaled(frame, x, 0).x, 0).x - x)).toBeLessThanOrEqual(step);
     expect(toOriginal(frame, 5000, -3)).toEqual({ x: 2559, y: 0 }); // clamped into the frame
+  });
+});
+
+describe('bundling', () => {
+  it('leaves sharp out of the bundle, loaded by a dynamic import on first use', async () => {
+    // @ts-expect-error: a plain .mjs script without types
+    const { options } = (await import('../../scripts/bundle.mjs')) as { options: Record<string, unknown> };
+    const r = await build({ ...options, entryPoints: ['src/mcp/image.ts'], splitting: false, write: false, metafile: true, sourcemap: false, legalComments: 'none', outdir: 'unused' });
+    expect(Object.keys(r.metafile.inputs).filter((f) => f.includes('node_modules'))).toEqual([]);
+    const code = r.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+    expect(code).toMatch(/await import\("sharp"\)|import\("sharp"\)/);
+    expect(code).not.toMatch(/^import .*from "sharp"/m); // no static import: start-up never loads it
   });
 });
