@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
 import { HoodyError } from '../src/core/errors.js';
 import { containerPath } from '../src/core/kits/files.js';
+import { describeImage, scaleImage } from '../src/mcp/image.js';
 import { BUDGET_CHARS, clip, fail, ok, reply } from '../src/mcp/result.js';
 import { fileUri, inContainer, tool, waitDeadline, waitS } from './common.js';
 import { columns, count, fmtBytes, globRe, numbered, shortDiff } from './format.js';
@@ -13,7 +14,8 @@ import { columns, count, fmtBytes, globRe, numbered, shortDiff } from './format.
 const path = z.string().min(1).describe('Absolute container path (~ = /home/user)');
 
 const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
-const MAX_INLINE_IMAGE = 768 * 1024;
+/** Images up to this size are read and scaled (src/mcp/image.ts); larger ones come back as a link. */
+const MAX_IMAGE_FILE = 20 * 1024 * 1024;
 const MAX_TEXT_FILE = 16 * 1024 * 1024;
 
 export const fileTools = [
@@ -36,9 +38,9 @@ export const fileTools = [
       if (s.type === 'dir') return fail(`${p} is a directory`, 'use file_list');
       const uri = fileUri(id, p);
       const mime = IMAGE_TYPES[posix.extname(p).toLowerCase()];
-      if (mime && s.size <= MAX_INLINE_IMAGE) {
-        const bytes = await deps.files.readBytes(id, p, signal);
-        return { content: [{ type: 'image', data: bytes.toString('base64'), mimeType: mime }, { type: 'text', text: `${p} · ${fmtBytes(s.size)}` }] };
+      if (mime && s.size <= MAX_IMAGE_FILE) {
+        const img = await scaleImage(await deps.files.readBytes(id, p, signal), { keep: true, signal });
+        return reply().image(img).text(`${p} · ${describeImage(img)}`).structured({ path: p, width: img.width, height: img.height, scale: img.scale });
       }
       if (s.size > MAX_TEXT_FILE && !args.offset) {
         return reply()

@@ -83,7 +83,7 @@ export function imageCost(img: Pick<ImagePart, 'width' | 'height'>): number {
 
 /**
  * The response builder: a handler adds sections of text, structured fields, images and resource
- * links; `build` lays them out (one text block, then images, then links) within the budget.
+ * links; `build` lays them out (images, then one text block, then links) within the budget.
  * Sections marked clippable are cut head+tail, largest first, each saying how much was cut and
  * where the rest is; images count toward the budget, and ones that do not fit are left out and
  * counted.
@@ -138,11 +138,12 @@ export class Reply {
     }
     const texts = fitSections(this.#sections, room);
     if (left) texts.push(`(${left} of ${this.#images.length} images left out: over the ${budget}-character budget)`);
-    const content: ContentBlock[] = [];
+    const content: ContentBlock[] = images.map((img) => ({
+      type: 'image' as const,
+      data: typeof img.data === 'string' ? img.data : img.data.toString('base64'),
+      mimeType: img.mimeType,
+    }));
     if (texts.length) content.push({ type: 'text', text: texts.join('\n') });
-    for (const img of images) {
-      content.push({ type: 'image', data: typeof img.data === 'string' ? img.data : img.data.toString('base64'), mimeType: img.mimeType });
-    }
     content.push(...this.#links);
     return {
       content,

@@ -259,7 +259,7 @@ describe.each(['stdio', 'http'] as const)('%s', (transport) => {
     });
 
     it('file_read returns images as image content', async () => {
-      const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+      const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cfc0f01f0005000201a0e1ee1a0000000049454e44ae426082', 'hex');
       await mkdir(dirname(host('/home/user/pic.png')), { recursive: true });
       writeFileSync(host('/home/user/pic.png'), png);
       const r = await call(t.c.client, 'file_read', { path: '/home/user/pic.png' });

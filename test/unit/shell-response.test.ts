@@ -5,7 +5,7 @@ import { BUDGET_CHARS, imageCost, reply } from '../../src/mcp/result.js';
 const textOf = (r: { content: { type: string; text?: string }[] }) => r.content.filter((c) => c.type === 'text').map((c) => c.text).join('');
 
 describe('Reply', () => {
-  it('lays out one text block, then images, then links, with structured fields apart', () => {
+  it('lays out images, then one text block, then links, with structured fields apart', () => {
     const r = reply()
       .text('head line')
       .text('body')
@@ -14,9 +14,9 @@ describe('Reply', () => {
       .structured({ a: 1 })
       .structured({ b: 2 })
       .build();
-    expect(r.content.map((c) => c.type)).toEqual(['text', 'image', 'resource_link']);
+    expect(r.content.map((c) => c.type)).toEqual(['image', 'text', 'resource_link']);
     expect(textOf(r)).toBe('head line\nbody');
-    expect((r.content[1] as { data: string }).data).toBe(Buffer.from('png').toString('base64'));
+    expect((r.content[0] as { data: string }).data).toBe(Buffer.from('png').toString('base64'));
     expect(r.structuredContent).toEqual({ a: 1, b: 2 });
     expect(r.isError).toBeUndefined();
     expect(reply().text('no').failed().build().isError).toBe(true);
