@@ -14,7 +14,8 @@ import { FaultRegistry } from './faults.js';
 import { KIT_FACTORIES } from './kits/index.js';
 import { createIsolator, createSandbox, mapPath, normalizeContainerPath } from './sandbox.js';
 import { createSimServer } from './server.js';
-import { SimCore, type ContainerRec } from './state.js';
+import type { ContainerRec } from './records.js';
+import { SimCore } from './state.js';
 import type { ContainerStatus, Sim, SimOptions, SimQuirks } from './types.js';
 import { isoNow, newId } from './util.js';
 

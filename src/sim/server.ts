@@ -13,8 +13,8 @@ import { createServer, ServerResponse, type IncomingMessage, type Server } from 
 import { handleApi } from './api/index.js';
 import { sendApiError, ApiError } from './api/context.js';
 import type { FaultRegistry } from './faults.js';
-import type { KitContext } from './kits/types.js';
-import type { KitRuntime, SimCore } from './state.js';
+import type { KitContext, KitRuntime } from './kits/types.js';
+import type { SimCore } from './state.js';
 import type { FaultSpec } from './types.js';
 import { reason, sendEmpty, sendJson, sendProxyError } from './util.js';
 
@@ -100,7 +100,7 @@ export function createSimServer(core: SimCore, faults: FaultRegistry): Server {
       if (!core.kitsReady(c)) return sendProxyError(out, 502);
       const kit = findKit(core, route.slug);
       if (!kit) return sendProxyError(out, 502);
-      const ctx: KitContext = { core, container: c, req, res: out, method, path, query, slug: route.slug, instance: route.instance };
+      const ctx: KitContext = { container: c, req, res: out, method, path, query, slug: route.slug, instance: route.instance };
       await kit.handle(ctx);
     };
 

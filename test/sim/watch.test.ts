@@ -2,7 +2,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type Sim } from '../../src/sim/index.js';
-import { WATCH_LIMITS } from '../../src/sim/kits/watch.js';
+import { WATCH_LIMITS } from '../../src/sim/kits/watch/types.js';
 import { hostOf, kit, sleep, until } from './helpers.js';
 
 let sim: Sim;
