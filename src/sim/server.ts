@@ -67,8 +67,11 @@ async function answerFault(core: SimCore, res: ServerResponse, req: IncomingMess
   if (kind === 'html') sendProxyError(res, spec.status, headers);
   else if (kind === 'empty') sendEmpty(res, spec.status, headers);
   else if (target === 'api') sendApiError(res, new ApiError(spec.status, `Injected fault ${spec.status}`), headers);
-  else if (target === 'files') sendJson(res, spec.status, { error: `Injected fault ${spec.status}`, success: false }, headers);
-  else sendJson(res, spec.status, { statusCode: spec.status, error: reason(spec.status), message: `Injected fault ${spec.status}` }, headers);
+  else {
+    // Each kit's own error envelope; the terminal-style one for a slug without a kit.
+    const body = findKit(core, target)?.errorBody(spec.status, `Injected fault ${spec.status}`);
+    sendJson(res, spec.status, body ?? { statusCode: spec.status, error: reason(spec.status), message: `Injected fault ${spec.status}` }, headers);
+  }
 }
 
 export function createSimServer(core: SimCore, faults: FaultRegistry): Server {

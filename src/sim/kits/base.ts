@@ -151,6 +151,7 @@ export function createKit<S extends KitState>(core: SimCore, def: KitDefinition<
         answerError(req, e, def.errors);
       }
     },
+    errorBody: (status, message) => def.errors.body(new KitError(status, message)),
     onStop(containerId: string): void {
       const s = states.get(containerId);
       states.delete(containerId);

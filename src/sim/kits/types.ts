@@ -23,6 +23,8 @@ export interface KitContext {
 export interface KitRuntime {
   slug: string;
   handle(ctx: KitContext): Promise<void>;
+  /** The kit's error body for `status` and `message` (injected faults answer in it). */
+  errorBody(status: number, message: string): unknown;
   /** The container's processes must die (stop, restart, restore, delete). */
   onStop?(containerId: string): void;
   /** Freeze (`paused=true`) or thaw the container's processes. */
