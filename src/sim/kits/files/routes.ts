@@ -165,7 +165,8 @@ async function patchRoot(req: Req, rawPath: string): Promise<void> {
   sendEmpty(req.res, 204);
 }
 
-function sendMoved(req: Req, src: Target, dst: Target): void {
+/** The copy / move answer [S:7076-7084]. */
+function sendRelocated(req: Req, src: Target, dst: Target): void {
   sendJson(req.res, 200, { source: src.path, destination: dst.path, success: true });
 }
 
@@ -174,9 +175,9 @@ async function patchApi(req: Req, rawPath: string): Promise<void> {
   const b = await req.json();
   const { state } = req;
   const src = await state.target(rawPath, false);
-  if (typeof b.move_to === 'string') return sendMoved(req, src, await state.move(src, b.move_to));
+  if (typeof b.move_to === 'string') return sendRelocated(req, src, await state.move(src, b.move_to));
   if (typeof b.name === 'string' && b.name && !b.name.includes('/')) {
-    return sendMoved(req, src, await state.move(src, path.posix.join(path.posix.dirname(src.path), b.name)));
+    return sendRelocated(req, src, await state.move(src, path.posix.join(path.posix.dirname(src.path), b.name)));
   }
   throw new KitError(400, 'Invalid JSON body: expected move_to or name');
 }
@@ -191,12 +192,12 @@ async function post(req: Req, rawPath: string): Promise<void> {
   const moveTo = q.get('move_to');
   if (moveTo) {
     const src = await state.target(rawPath, false);
-    return sendMoved(req, src, await state.move(src, moveTo));
+    return sendRelocated(req, src, await state.move(src, moveTo));
   }
   const copyTo = q.get('copy_to');
   if (copyTo) {
     const src = await state.target(rawPath);
-    return sendMoved(req, src, await state.copy(src, copyTo, flag(q, 'overwrite')));
+    return sendRelocated(req, src, await state.copy(src, copyTo, flag(q, 'overwrite')));
   }
   throw new KitError(400, 'Unsupported operation: expected ?mkdir, ?move_to or ?copy_to');
 }
@@ -226,12 +227,12 @@ async function reserved(req: Req, op: string, p: string): Promise<void> {
     case 'copy': {
       const to = need('copy_to');
       const src = await state.target(p);
-      return sendMoved(req, src, await state.copy(src, to, flag(q, 'overwrite')));
+      return sendRelocated(req, src, await state.copy(src, to, flag(q, 'overwrite')));
     }
     case 'move': {
       const to = need('move_to');
       const src = await state.target(p, false);
-      return sendMoved(req, src, await state.move(src, to));
+      return sendRelocated(req, src, await state.move(src, to));
     }
     case 'append':
       return append(req, p);
