@@ -13,8 +13,8 @@ import { createServer, ServerResponse, type IncomingMessage, type Server } from 
 import { handleApi } from './api/index.js';
 import { sendApiError, ApiError } from './api/context.js';
 import type { FaultRegistry } from './faults.js';
-import type { KitContext } from './kits/types.js';
-import type { KitRuntime, SimCore } from './state.js';
+import type { KitContext, KitRuntime } from './kits/types.js';
+import type { SimCore } from './state.js';
 import type { FaultSpec } from './types.js';
 import { reason, sendEmpty, sendJson, sendProxyError } from './util.js';
 
@@ -67,8 +67,11 @@ async function answerFault(core: SimCore, res: ServerResponse, req: IncomingMess
   if (kind === 'html') sendProxyError(res, spec.status, headers);
   else if (kind === 'empty') sendEmpty(res, spec.status, headers);
   else if (target === 'api') sendApiError(res, new ApiError(spec.status, `Injected fault ${spec.status}`), headers);
-  else if (target === 'files') sendJson(res, spec.status, { error: `Injected fault ${spec.status}`, success: false }, headers);
-  else sendJson(res, spec.status, { statusCode: spec.status, error: reason(spec.status), message: `Injected fault ${spec.status}` }, headers);
+  else {
+    // Each kit's own error envelope; the terminal-style one for a slug without a kit.
+    const body = findKit(core, target)?.errorBody(spec.status, `Injected fault ${spec.status}`);
+    sendJson(res, spec.status, body ?? { statusCode: spec.status, error: reason(spec.status), message: `Injected fault ${spec.status}` }, headers);
+  }
 }
 
 export function createSimServer(core: SimCore, faults: FaultRegistry): Server {
@@ -100,7 +103,7 @@ export function createSimServer(core: SimCore, faults: FaultRegistry): Server {
       if (!core.kitsReady(c)) return sendProxyError(out, 502);
       const kit = findKit(core, route.slug);
       if (!kit) return sendProxyError(out, 502);
-      const ctx: KitContext = { core, container: c, req, res: out, method, path, query, slug: route.slug, instance: route.instance };
+      const ctx: KitContext = { container: c, req, res: out, method, path, query, slug: route.slug, instance: route.instance };
       await kit.handle(ctx);
     };
 

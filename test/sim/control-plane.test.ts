@@ -4,7 +4,8 @@ import { api, hostOf, kit, request, until } from './helpers.js';
 
 let sim: Sim;
 beforeAll(async () => {
-  sim = await startSim({ provisionMs: 150, warmupMs: 150, lifecycleMs: 40 });
+  // provisionMs / warmupMs: windows a test observes (creating, warming up) must outlast a few requests under load.
+  sim = await startSim({ provisionMs: 500, warmupMs: 500, lifecycleMs: 40 });
 });
 afterAll(async () => {
   await sim.close();

@@ -63,14 +63,18 @@ export function kit(sim: Sim, slug: string, containerId = sim.containerId) {
     request(sim.port, host, method, path, { body, headers });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Polls `fn` until it returns something truthy and returns that: the way these suites wait for an
+ * observable condition instead of sleeping a fixed time. Fails after `timeoutMs`.
+ */
 export async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 5000, stepMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > end) throw new Error('until: timed out');
+    if (Date.now() > end) throw new Error(`until: the condition did not hold within ${timeoutMs} ms`);
     await sleep(stepMs);
   }
 }

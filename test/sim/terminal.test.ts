@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type Sim } from '../../src/sim/index.js';
-import { kit, sleep, until } from './helpers.js';
+import { kit, until } from './helpers.js';
 
 let sim: Sim;
 let T: ReturnType<typeof kit>;
 const P = '/api/v1/terminal';
 
 beforeAll(async () => {
-  sim = await startSim({ resultTtlMs: 300, idleReapMs: 60_000 });
+  // resultTtlMs: long enough that a result is surely still there right after its command ends.
+  sim = await startSim({ resultTtlMs: 1000, idleReapMs: 60_000 });
   T = kit(sim, 'terminal');
 });
 afterAll(async () => {
@@ -51,7 +52,8 @@ describe('execute', () => {
   });
 
   it('wait=false never says completed; the result is readable while running and afterwards', async () => {
-    const r = await T('POST', `${P}/execute?terminal_id=20&wait=false`, { command: 'echo start; sleep 0.4; echo end' });
+    // The command holds on stdin until the test lets it finish: "running" is observed, not raced.
+    const r = await T('POST', `${P}/execute?terminal_id=20&wait=false`, { command: 'echo start; read -r _; echo end' });
     expect(r.json.status).toMatch(/^(queued|running)$/);
     const id: string = r.json.command_id;
     const mid = await until(async () => {
@@ -59,6 +61,7 @@ describe('execute', () => {
       return x.json.stdout.includes('start') ? x : undefined;
     });
     expect(mid.json).toMatchObject({ status: 'running', exit_code: null });
+    await T('POST', `${P}/write?terminal_id=20`, { input: '' });
     const done = await until(async () => {
       const x = await T('GET', `${P}/result/${id}`);
       return x.json.status === 'completed' ? x : undefined;
@@ -68,10 +71,11 @@ describe('execute', () => {
   });
 
   it('queues a second command in a busy session', async () => {
-    const a = await T('POST', `${P}/execute?terminal_id=21&wait=false`, { command: 'sleep 0.3' });
+    const a = await T('POST', `${P}/execute?terminal_id=21&wait=false`, { command: 'read -r _' });
     const b = await T('POST', `${P}/execute?terminal_id=21&wait=false`, { command: 'echo second' });
     expect(a.json.status).toBe('running');
     expect(b.json.status).toBe('queued');
+    await T('POST', `${P}/write?terminal_id=21`, { input: '' });
     const done = await until(async () => {
       const x = await T('GET', `${P}/result/${b.json.command_id}`);
       return x.json.status === 'completed' ? x : undefined;
@@ -106,8 +110,11 @@ describe('execute', () => {
   it('forgets ephemeral results after the retention window', async () => {
     const r = await T('POST', `${P}/execute?ephemeral=true`, { command: 'echo keep' });
     expect((await T('GET', `${P}/result/${r.json.command_id}`)).status).toBe(200);
-    await sleep(450);
-    expect((await T('GET', `${P}/result/${r.json.command_id}`)).status).toBe(404);
+    const gone = await until(async () => {
+      const x = await T('GET', `${P}/result/${r.json.command_id}`);
+      return x.status === 404 ? x : undefined;
+    }, 5000);
+    expect(gone.status).toBe(404);
   });
 });
 
@@ -143,8 +150,9 @@ describe('input', () => {
       return x.json.status === 'completed' ? x : undefined;
     });
     expect(done.json).toMatchObject({ exit_code: 0, stdout: 'hi\r\n' });
-    const sleeper = await T('POST', `${P}/execute?terminal_id=32&wait=false`, { command: 'sleep 30' });
-    await sleep(50);
+    // Ctrl+C reaches a process only once it is spawned: wait until it has said so.
+    const sleeper = await T('POST', `${P}/execute?terminal_id=32&wait=false`, { command: 'echo ready; sleep 30' });
+    await until(async () => (await T('GET', `${P}/result/${sleeper.json.command_id}`)).json.stdout.includes('ready'));
     await T('POST', `${P}/press?terminal_id=32`, { keys: ['ctrl+c'] });
     const interrupted = await until(async () => {
       const x = await T('GET', `${P}/result/${sleeper.json.command_id}`);
@@ -194,7 +202,8 @@ describe('quirks', () => {
 
 describe('reaping', () => {
   it('reaps idle pinned sessions (with their results) and evicts ephemeral sessions with their program', async () => {
-    const other = await startSim({ idleReapMs: 250, resultTtlMs: 5000 });
+    // idleReapMs: long enough that both sessions are surely listed before the first reap.
+    const other = await startSim({ idleReapMs: 1000, resultTtlMs: 5000 });
     try {
       const T2 = kit(other, 'terminal');
       const pinned = await T2('POST', `${P}/execute?terminal_id=7`, { command: 'echo kept' });

@@ -2,8 +2,8 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type Sim } from '../../src/sim/index.js';
-import { WATCH_LIMITS } from '../../src/sim/kits/watch.js';
-import { hostOf, kit, sleep, until } from './helpers.js';
+import { WATCH_LIMITS } from '../../src/sim/kits/watch/types.js';
+import { hostOf, kit, until } from './helpers.js';
 
 let sim: Sim;
 let W: ReturnType<typeof kit>;
@@ -219,7 +219,8 @@ describe('events', () => {
     const page = await events(id);
     const cursor = page.newest_available_id as number;
     expect(cursor).toBe(first[first.length - 1]?.id);
-    await sleep(5);
+    // The cursor must be strictly after every event so far (timestamps have ms resolution).
+    await until(async () => Date.now() > Date.parse(first[first.length - 1]?.timestamp as string));
     const tsCursor = Date.now();
     await writeFile(host('/home/user/wt/e/x.txt'), 'x');
     await waitEvents(other, (e) => e.length >= 2);
@@ -330,7 +331,8 @@ describe('events', () => {
       // Without a cursor: live only; Last-Event-ID is ignored.
       const live = openSse(`/watchers/${id}/events/sse`);
       expect(await live.status).toBe(200);
-      await sleep(50);
+      // A replay would be written before the first keepalive: once it arrives, none came.
+      await until(async () => live.text().includes(': keepalive\n\n'));
       expect(frames(live.text())).toEqual([]);
       await W('DELETE', `/watchers/${id}`);
       await s.ended;

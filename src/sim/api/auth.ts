@@ -1,6 +1,7 @@
 /** Authentication, auth tokens and the public-key endpoint (seed-api.md §1, §4). */
 import type { Route } from '../router.js';
-import { randomAlias, type TokenRec, type UserRec } from '../state.js';
+import type { TokenRec, UserRec } from '../records.js';
+import { randomAlias } from '../state.js';
 import { HEX24, isoNow, newId, str } from '../util.js';
 import { ApiError, body, findContainer, ok, requireHexId, user, type ApiContext } from './context.js';
 

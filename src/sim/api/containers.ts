@@ -2,7 +2,8 @@
 import { rm } from 'node:fs/promises';
 import type { Route } from '../router.js';
 import { createSandbox } from '../sandbox.js';
-import { CONTAINER_NAME_RE, randomColor, randomContainerName, type ContainerRec, type SimCore } from '../state.js';
+import type { ContainerRec } from '../records.js';
+import { CONTAINER_NAME_RE, randomColor, randomContainerName, type SimCore } from '../state.js';
 import type { ContainerStatus } from '../types.js';
 import { HEX24, isoNow, newId, str } from '../util.js';
 import { ApiError, body, findContainer, findProject, inRealm, ok, paginate, sortBy, user, type ApiContext } from './context.js';

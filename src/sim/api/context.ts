@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from '../router.js';
-import type { ContainerRec, ProjectRec, SimCore, TokenRec, UserRec } from '../state.js';
+import type { ContainerRec, ProjectRec, TokenRec, UserRec } from '../records.js';
+import type { SimCore } from '../state.js';
 import { BadJson, BodyTooLarge, HEX24, readJsonObject, reason, sendJson } from '../util.js';
 
 export interface AuthInfo {

@@ -1,6 +1,7 @@
 /** Projects and server rentals (seed-api.md §2, §3.13). */
 import type { Route } from '../router.js';
-import { randomColor, type ProjectRec, type RentalRec } from '../state.js';
+import type { ProjectRec, RentalRec } from '../records.js';
+import { randomColor } from '../state.js';
 import { HEX24, isoNow, newId, str } from '../util.js';
 import { ApiError, body, findProject, inRealm, ok, paginate, requireHexId, sortBy, user, type ApiContext } from './context.js';
 

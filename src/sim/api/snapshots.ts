@@ -5,7 +5,7 @@
 import { cp, lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Route } from '../router.js';
-import type { ContainerRec, SnapshotRec } from '../state.js';
+import type { ContainerRec, SnapshotRec } from '../records.js';
 import { isoNow } from '../util.js';
 import { ApiError, body, findContainer, ok, type ApiContext } from './context.js';
 
