@@ -58,11 +58,11 @@ export async function call(
  * Poll `check` every `everyMs` until it returns something truthy; returns it. Throws naming
  * `what` after `timeoutMs` — a test waits on the condition it needs, never on a fixed sleep.
  */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, opts: { timeoutMs?: number; everyMs?: number } = {}): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, opts: { timeoutMs?: number; everyMs?: number } = {}): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   for (;;) {
     const v = await check();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 50));
   }

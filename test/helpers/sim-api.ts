@@ -42,7 +42,6 @@ export function afterSimRequest(sim: Sim, match: (q: Sim['requests'][number]) =>
     return n;
   };
   return () => {
-    log.push = push;
-    delete (log as Partial<typeof log>).push;
+    Reflect.deleteProperty(log, 'push'); // back to Array.prototype.push
   };
 }

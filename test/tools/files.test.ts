@@ -42,7 +42,7 @@ describe('files toolset', () => {
   it('resource links encode awkward paths and read back', async () => {
     await put('/home/user/odd dir/ü#?.bin', '\0binary\0');
     const r = await call(t.c.client, 'file_read', { path: '/home/user/odd dir/ü#?.bin' });
-    const link = r.content.find((x) => x.type === 'resource_link') as { uri: string };
+    const link = r.content.find((x) => x.type === 'resource_link') as unknown as { uri: string };
     expect(link.uri).toBe(`hoody://containers/${t.sim.containerId}/files/home/user/odd%20dir/%C3%BC%23%3F.bin`);
     const back = await t.c.client.readResource({ uri: link.uri });
     expect(Buffer.from((back.contents[0] as { blob: string }).blob, 'base64').toString()).toBe('\0binary\0');
