@@ -1,5 +1,6 @@
 /** Start-up configuration of the built server: toolsets, filters, read-only, unknown names, size of tools/list. */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sim } from '../../src/sim/index.js';
 import { CLI, call, connectStdio, simFor } from '../helpers/harness.js';
@@ -69,6 +70,13 @@ describe('tool selection', () => {
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/hoody-mcp: unknown/);
     }
+  });
+
+  it('--version prints the version in package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
   });
 
   it('--help lists every flag with its env twin', () => {

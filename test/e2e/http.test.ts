@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sim } from '../../src/sim/index.js';
-import { call, connectHttp, ERAS, simFor, startHttpServer, type HttpServer } from '../helpers/harness.js';
+import { call, connectHttp, ERAS, simFor, startHttpServer, waitFor, type HttpServer } from '../helpers/harness.js';
+import { simApi } from '../helpers/sim-api.js';
 
 let sim: Sim;
 let srv: HttpServer;
@@ -17,6 +18,9 @@ afterAll(async () => {
   await srv?.close();
   await sim?.close();
 });
+
+/** Watchers the watch kit has created so far (a subscription is live once its watcher exists). */
+const watchersCreated = () => sim.requests.filter((q) => q.host === 'watch' && q.method === 'POST' && q.path === '/watchers' && q.status < 300).length;
 
 const post = (url: string, headers: Record<string, string>, body: unknown = { jsonrpc: '2.0', id: 1, method: 'ping' }) =>
   fetch(url, {
@@ -123,7 +127,7 @@ describe('HTTP sessions in every protocol era', () => {
         const ac = new AbortController();
         const before = sim.executions.length;
         const p = call(c.client, 'exec_run', { container: sim.containerId, command: 'sleep 45; echo never', wait_s: 30 }, { signal: ac.signal });
-        await new Promise((r) => setTimeout(r, 1500));
+        await waitFor('the command to start', () => sim.executions[before]);
         ac.abort();
         await expect(p).rejects.toThrow();
         const deadline = Date.now() + 8000;
@@ -157,9 +161,10 @@ describe('HTTP sessions in every protocol era', () => {
       const uri = `hoody://containers/${sim.containerId}/files/home/user/hw/f.txt`;
       const updates: string[] = [];
       c.client.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));
+      const watchers = watchersCreated();
       const sub = await c.client.listen({ resourceSubscriptions: [uri] });
       expect(sub.honoredFilter.resourceSubscriptions).toEqual([uri]);
-      await new Promise((r) => setTimeout(r, 700));
+      await waitFor('the watcher behind the subscription', () => watchersCreated() > watchers);
       await call(c.client, 'file_write', { container: sim.containerId, path: '/home/user/hw/f.txt', content: 'v2' });
       const deadline = Date.now() + 5000;
       while (!updates.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -167,6 +172,41 @@ describe('HTTP sessions in every protocol era', () => {
       await sub.close();
     } finally {
       await c.close();
+    }
+  });
+
+  it('2026-07-28: a change in one tenant\'s file does not notify another tenant subscribed on the same server', async () => {
+    // Tenant B: a second credential that cannot see tenant A's containers (scoped to another realm).
+    const res = await fetch(`http://127.0.0.1:${sim.port}/api/v1/auth/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ alias: 'tenant-b', realm_ids: ['bbbbbbbbbbbbbbbbbbbbbbbb'], allow_no_realm: false }),
+    });
+    const tokenB = ((await res.json()) as { data: { token: string } }).data.token;
+    await expect(simApi(sim, `/api/v1/containers/${sim.containerId}`, tokenB)).rejects.toThrow(/HTTP 403/);
+    const a = await connectHttp(srv.url, sim.token, '2026-07-28');
+    const b = await connectHttp(srv.url, tokenB, '2026-07-28');
+    try {
+      await call(a.client, 'file_write', { container: sim.containerId, path: '/home/user/tenants/a.txt', content: 'v1' });
+      const uri = `hoody://containers/${sim.containerId}/files/home/user/tenants/a.txt`;
+      const seen = { a: [] as string[], b: [] as string[] };
+      a.client.setNotificationHandler('notifications/resources/updated', (n) => void seen.a.push(n.params.uri));
+      b.client.setNotificationHandler('notifications/resources/updated', (n) => void seen.b.push(n.params.uri));
+      const watchers = watchersCreated();
+      const subA = await a.client.listen({ resourceSubscriptions: [uri] });
+      await waitFor('tenant A\'s watcher', () => watchersCreated() > watchers);
+      // B asks for the same URI: with its own credential it cannot watch it.
+      const subB = await b.client.listen({ resourceSubscriptions: [uri] }).catch(() => undefined);
+      await call(a.client, 'file_write', { container: sim.containerId, path: '/home/user/tenants/a.txt', content: 'v2' });
+      await waitFor('tenant A\'s update', () => seen.a.length > 0);
+      await new Promise((r) => setTimeout(r, 500)); // B's would have come with A's: give it the same chance
+      expect(seen.a).toContain(uri);
+      expect(seen.b).toEqual([]);
+      await subA.close();
+      await subB?.close();
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 
@@ -192,6 +232,31 @@ describe('HTTP sessions in every protocol era', () => {
 });
 
 describe('HTTP start-up rules', () => {
+  it('--allowed-hosts: a named Host is served, any other gets 403', async () => {
+    const s = await startHttpServer(sim, { args: ['--allowed-hosts', 'mcp.example.com,other.example.org'] });
+    try {
+      const port = new URL(s.url).port;
+      const { request } = await import('node:http');
+      const statusFor = (host: string, path = '/healthz') =>
+        new Promise<number>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers: { host } }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await statusFor(`mcp.example.com:${port}`)).toBe(200);
+      expect(await statusFor('other.example.org')).toBe(200);
+      expect(await statusFor(`MCP.example.com:${port}`)).toBe(200);
+      expect(await statusFor(`evil.example.com:${port}`)).toBe(403);
+      expect(await statusFor('example.com')).toBe(403);
+      expect(await statusFor(`127.0.0.1:${port}`)).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('uses the server token for loopback clients without their own', async () => {
     const s = await startHttpServer(sim, { env: { HOODY_TOKEN: sim.token } });
     try {

@@ -3,7 +3,7 @@
  * container, and a client cancelling mid-command. Checked against what the simulator saw.
  */
 import { describe, expect, it } from 'vitest';
-import { call, connectStdio, ERAS, useSimAndStdio } from '../helpers/harness.js';
+import { call, connectStdio, ERAS, useSimAndStdio, waitFor } from '../helpers/harness.js';
 
 const t = useSimAndStdio();
 
@@ -124,7 +124,7 @@ describe('cancellation', () => {
     const ac = new AbortController();
     const before = t.sim.executions.length;
     const p = call(t.c.client, 'exec_run', { command: 'sleep 40; echo never', wait_s: 30 }, { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor('the command to start', () => t.sim.executions[before]);
     ac.abort();
     await expect(p).rejects.toThrow();
     const deadline = Date.now() + 8000;

@@ -1,15 +1,28 @@
 /** file_watch end to end: waits for the first change, returns a cursor, and continues with no event lost. */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { call, connectStdio, useSimAndStdio, type Connected, type Era } from '../helpers/harness.js';
+import { call, connectStdio, useSimAndStdio, waitFor, type Connected, type Era } from '../helpers/harness.js';
 
-const t = useSimAndStdio({ setup: (sim) => mkdir(sim.containerPath(sim.containerId, '/home/user/w'), { recursive: true }).then(() => undefined) });
+// old.txt exists from the start (long before any watcher), so a rename is the only news about it.
+const t = useSimAndStdio({
+  setup: async (sim) => {
+    await mkdir(sim.containerPath(sim.containerId, '/home/user/w'), { recursive: true });
+    await writeFile(sim.containerPath(sim.containerId, '/home/user/w/old.txt'), 'x');
+  },
+});
 const host = (p: string) => t.sim.containerPath(t.sim.containerId, p);
+/**
+ * Watch-kit requests answered so far. A watch is in place once the first of its requests is
+ * answered: POST /watchers for a new watcher, or the read of the newest event id for a reused one.
+ */
+const answered = () => t.sim.requests.filter((q) => q.host === 'watch' && q.status > 0 && q.status < 300).length;
+const watcherReady = (before: number) => waitFor('the watch to be in place', () => answered() > before);
 
 describe('file_watch', () => {
   it('waits for the first change, then continues from its cursor without losing events', async () => {
+    const watchers = answered();
     const first = call(t.c.client, 'file_watch', { paths: ['/home/user/w'], wait_s: 10 });
-    await new Promise((r) => setTimeout(r, 700));
+    await watcherReady(watchers);
     await call(t.c.client, 'file_write', { path: '/home/user/w/a.txt', content: 'hello' });
     const r1 = await first;
     expect(r1.isError, r1.text).toBe(false);
@@ -36,10 +49,9 @@ describe('file_watch', () => {
   });
 
   it('reports renames and removals', async () => {
-    await writeFile(host('/home/user/w/old.txt'), 'x');
-    await new Promise((r) => setTimeout(r, 400)); // let the kit's 100 ms coalescing settle: only the rename is new
+    const watchers = answered();
     const p = call(t.c.client, 'file_watch', { paths: ['/home/user/w'], wait_s: 10 });
-    await new Promise((r) => setTimeout(r, 700));
+    await watcherReady(watchers);
     await rename(host('/home/user/w/old.txt'), host('/home/user/w/new.txt'));
     const r = await p;
     expect(r.text).toMatch(/renamed +\/home\/user\/w\/old\.txt → \/home\/user\/w\/new\.txt/);
@@ -79,8 +91,9 @@ describe.each(['2025-11-25', '2026-07-28'] as const)('resource subscriptions ove
       const uri = `hoody://containers/${t.sim.containerId}/files${file}`;
       const updates: string[] = [];
       cc.client.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));
+      const watchers = answered();
       const unsubscribe = await subscribe(cc.client, era, uri);
-      await new Promise((r) => setTimeout(r, 600));
+      await watcherReady(watchers);
       await writeFile(host('/home/user/w/other.txt'), 'not me');
       await call(cc.client, 'file_write', { path: file, content: 'v2' });
       const deadline = Date.now() + 5000;
@@ -88,7 +101,7 @@ describe.each(['2025-11-25', '2026-07-28'] as const)('resource subscriptions ove
       expect(updates.length).toBeGreaterThan(0);
       expect(new Set(updates)).toEqual(new Set([uri])); // other.txt changed too, but was not subscribed
       await unsubscribe();
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 500)); // in-flight notifications land; nothing observable marks the end
       const settled = updates.length;
       await writeFile(host(file), 'v3');
       await new Promise((r) => setTimeout(r, 1500));

@@ -7,34 +7,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll } from 'vitest';
-import { startSim, type Sim, type SimOptions } from '../../src/sim/index.js';
+import type { Sim, SimOptions } from '../../src/sim/index.js';
+import { clientFor, simFor, type Connected, type Era } from './shared.js';
+
+export { call, clientFor, ERAS, simFor, waitFor, type Connected, type Era, type ToolCall } from './shared.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/bin/cli.js', import.meta.url));
-export const ERAS = ['2025-06-18', '2025-11-25', '2026-07-28'] as const;
-export type Era = (typeof ERAS)[number];
 
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
-
-export function simFor(opts: SimOptions = {}): Promise<Sim> {
-  return startSim({ provisionMs: 300, warmupMs: 200, lifecycleMs: 100, ...opts });
-}
-
-function clientFor(era: Era): Client {
-  const options =
-    era === '2026-07-28'
-      ? { versionNegotiation: { mode: { pin: '2026-07-28' } } }
-      : { supportedProtocolVersions: era === '2025-06-18' ? ['2025-06-18'] : ['2025-11-25', '2025-06-18'] };
-  return new Client({ name: 'hoody-mcp-tests', version: '0.0.0' }, options as never);
-}
-
-export interface Connected {
-  client: Client;
-  stderr: () => string;
-  close(): Promise<void>;
-}
 
 export async function connectStdio(sim: Sim, opts: { era?: Era; args?: string[]; env?: Record<string, string> } = {}): Promise<Connected> {
   const transport = new StdioClientTransport({
@@ -109,32 +92,6 @@ export async function connectHttp(url: string, token: string | undefined, era: E
   const client = clientFor(era);
   await client.connect(transport);
   return { client, stderr: () => '', close: () => client.close() };
-}
-
-export interface ToolCall {
-  isError: boolean;
-  text: string;
-  structured?: Record<string, unknown>;
-  content: { type: string; [k: string]: unknown }[];
-}
-
-export async function call(
-  client: Client,
-  name: string,
-  args: Record<string, unknown> = {},
-  opts: { onprogress?: (p: { progress: number; message?: string }) => void; signal?: AbortSignal; timeout?: number } = {},
-): Promise<ToolCall> {
-  const r = (await client.callTool({ name, arguments: args }, opts as never)) as {
-    isError?: boolean;
-    content: { type: string; text?: string }[];
-    structuredContent?: Record<string, unknown>;
-  };
-  return {
-    isError: !!r.isError,
-    text: r.content.filter((c) => c.type === 'text').map((c) => c.text).join('\n'),
-    structured: r.structuredContent,
-    content: r.content as ToolCall['content'],
-  };
 }
 
 /**
