@@ -16,12 +16,23 @@ export interface Clipped {
 /**
  * Keep `head` share of the budget from the start and the rest from the end, cutting at line
  * boundaries where one is near. `more` says where the full text is (a URI, an offset to pass).
+ * The result, marker included, never exceeds the budget.
  */
 export function clip(text: string, opts: { budget?: number; head?: number; more?: string } = {}): Clipped {
   const budget = opts.budget ?? BUDGET_CHARS;
   if (text.length <= budget) return { text, cut: 0, total: text.length };
-  const room = Math.max(200, budget - 200);
-  let headLen = Math.floor(room * (opts.head ?? 0.3));
+  let room = Math.max(0, budget - 120);
+  for (;;) {
+    const r = cutTo(text, room, opts.head ?? 0.3, opts.more);
+    const over = r.text.length - budget;
+    if (over <= 0 || room === 0) return r;
+    room = Math.max(0, room - over);
+  }
+}
+
+/** `text` cut to `room` characters of its own (head share `head`), plus a marker saying what was cut. */
+function cutTo(text: string, room: number, head: number, more: string | undefined): Clipped {
+  let headLen = Math.floor(room * head);
   let tailStart = text.length - (room - headLen);
   const nl = text.lastIndexOf('\n', headLen);
   if (nl > headLen * 0.8) headLen = nl + 1;
@@ -29,7 +40,7 @@ export function clip(text: string, opts: { budget?: number; head?: number; more?
   if (nl2 !== -1 && nl2 - tailStart < (text.length - tailStart) * 0.2) tailStart = nl2 + 1;
   const cut = tailStart - headLen;
   const cutLines = countLines(text.slice(headLen, tailStart));
-  const marker = `\n… [${cut} of ${text.length} characters (${cutLines} lines) cut${opts.more ? `; ${opts.more}` : ''}] …\n`;
+  const marker = `\n… [${cut} of ${text.length} characters (${cutLines} lines) cut${more ? `; ${more}` : ''}] …\n`;
   return { text: text.slice(0, headLen) + marker + text.slice(tailStart), cut, total: text.length };
 }
 

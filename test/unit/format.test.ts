@@ -152,13 +152,11 @@ describe('enforceBudget', () => {
   });
 });
 
-describe('clip: known bug, reported to the lead (src/mcp/result.ts is being refactored elsewhere)', () => {
-  // Under a ~250-character budget the 200-character floor of `room` makes the result longer than
-  // the input (budget 100, 150 characters in → 243 out, cut = -50). enforceBudget never asks for
-  // less than 200, so no tool result shows it today. When clip is fixed this test fails: make it a plain `it`.
-  it.fails('a small budget never makes the text longer or the cut negative', () => {
+describe('clip under a small budget', () => {
+  // A 200-character floor once made a clip longer than its input (budget 100: 150 in, 243 out).
+  it('a small budget never makes the text longer or the cut negative', () => {
     const r = clip('a'.repeat(150), { budget: 100 });
     expect(r.cut).toBeGreaterThanOrEqual(0);
-    expect(r.text.length).toBeLessThanOrEqual(150);
+    expect(r.text.length).toBeLessThanOrEqual(100);
   });
 });
