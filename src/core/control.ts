@@ -95,6 +95,7 @@ export class ControlPlane {
       verifyNotStarted?: () => Promise<boolean>;
       signal?: AbortSignal;
       timeoutMs?: number;
+      deadlineMs?: number;
     } = {},
   ): Promise<T> {
     const url = withQuery(new URL(`/api/v1${path}`, this.base), opts.query);
@@ -108,6 +109,7 @@ export class ControlPlane {
       verifyNotStarted: opts.verifyNotStarted,
       signal: opts.signal,
       timeoutMs: opts.timeoutMs ?? 30_000,
+      deadlineMs: opts.deadlineMs,
     });
     const text = await res.body.text();
     if (res.status >= 400) {
@@ -191,7 +193,9 @@ export class ControlPlane {
         // Repeating start/stop/pause/resume/force-stop ends in the same state (a repeat answers the
         // 400 "already …", read as success below); a repeated restart would restart twice.
         idempotent: op !== 'restart',
+        // Hoody answers a lifecycle call when the action is done: it may take minutes.
         timeoutMs: 120_000,
+        deadlineMs: 150_000,
       });
       return data ?? {};
     } catch (err) {
@@ -218,12 +222,13 @@ export class ControlPlane {
       signal,
       idempotent: false,
       timeoutMs: 300_000,
+      deadlineMs: 300_000,
     });
     return (data?.snapshot ?? data) as Snapshot;
   }
 
   restoreSnapshot(id: string, name: string, signal?: AbortSignal): Promise<unknown> {
-    return this.call('PUT', `/containers/${id}/snapshots/${encodeURIComponent(name)}`, { signal, idempotent: false, timeoutMs: 300_000 });
+    return this.call('PUT', `/containers/${id}/snapshots/${encodeURIComponent(name)}`, { signal, idempotent: false, timeoutMs: 300_000, deadlineMs: 300_000 });
   }
 
   listRentals(signal?: AbortSignal): Promise<Rental[]> {

@@ -121,7 +121,7 @@ export class Kits {
       const base = await this.resolver.baseUrl(containerId, kit, req.signal);
       const url = withQuery(new URL(req.path, base), req.query);
       const headers = claimed ? { ...req.headers, ...(await this.claims.headers(containerId, req.signal)) } : req.headers;
-      const res = await request({ ...req, headers, url, source });
+      const res = await request({ ...req, headers, url, source, label: `the ${source} kit of container ${containerId}` });
       // The proxy's own 404/502 pages (HTML) mean the URL may be stale; a kit's JSON 404 is an answer.
       const fromProxy = (header(res, 'content-type') ?? '').includes('text/html');
       if (res.status === 502 || res.status === 503 || (res.status === 404 && fromProxy)) this.resolver.invalidate(containerId);

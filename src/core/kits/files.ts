@@ -145,6 +145,7 @@ export class FilesKit {
       signal: opts.signal,
       // A streamed upload may take as long as it takes (undici's idle timeouts still apply).
       timeoutMs: body instanceof Readable ? undefined : 120_000,
+      deadlineMs: body instanceof Readable ? undefined : 120_000,
     });
     const r = await readJson<{ size?: number; new_size?: number }>(res, 'files');
     return Number(r?.new_size ?? r?.size ?? (typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : 0));
