@@ -5,6 +5,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { allResources } from '../resources/index.js';
+import { describeError } from '../tools/errors.js';
 import { allTools } from '../tools/index.js';
 import { KNOWN_TOOLSETS, type Config } from './config.js';
 import { HoodyError } from './core/errors.js';
@@ -65,6 +66,7 @@ export function createServer(
     signal: opts.signal,
     subscriptions: opts.subscriptions,
     deps: depsFor(config, credentials, opts.remote),
+    describeError,
   });
 }
 

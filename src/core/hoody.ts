@@ -59,7 +59,7 @@ export class Hoody {
         kind: 'bad_request',
         source: 'config',
         message: 'no container given',
-        hint: 'pass `container` (an id or name from container_list), or start the server with --container',
+        next: { code: 'pass_container' },
       });
     }
     if (isId(r)) return r;
@@ -77,10 +77,10 @@ export class Hoody {
         kind: 'conflict',
         source: 'api',
         message: `${matches.length} containers are named "${r}" (${matches.map((c) => `${c.id} in ${c.project_alias ?? c.project_id}`).join(', ')})`,
-        hint: 'pass the container id instead',
+        next: { code: 'pass_container_id' },
       });
     }
-    throw new HoodyError({ kind: 'not_found', source: 'api', message: `no container named or with id "${r}"`, hint: 'call container_list to see the containers' });
+    throw new HoodyError({ kind: 'not_found', source: 'api', message: `no container named or with id "${r}"`, next: { code: 'list_containers' } });
   }
 
   async container(ref: string | undefined, signal?: AbortSignal): Promise<Container> {
@@ -134,7 +134,7 @@ export class Hoody {
         kind: 'conflict',
         source: 'api',
         message: r.message ?? `cannot ${op} a container that is ${r.status}`,
-        hint: r.status === 'stopped' ? 'start it first' : r.status === 'paused' ? 'resume it first' : undefined,
+        next: r.status === 'stopped' ? { code: 'start_container', action: 'start' } : r.status === 'paused' ? { code: 'start_container', action: 'resume' } : undefined,
       });
     }
     if (target === 'running') {

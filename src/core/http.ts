@@ -149,7 +149,8 @@ function deadlineError(opts: RequestOptions, method: string, ms: number): HoodyE
     code: 'DEADLINE',
     source: opts.source,
     message: `${opts.label ?? surface(opts.source)} did not answer ${method} ${opts.url.pathname} within ${Math.round(ms / 1000)} s`,
-    hint: 'it may be overloaded or hung: retry in a moment',
+    hint: 'it may be overloaded or hung',
+    next: { code: 'retry_later' },
   });
 }
 

@@ -31,7 +31,7 @@ const MAX_KEPT_OUTPUT = 4 * 1024 * 1024;
 export function parseJob(job: string): { terminalId: string; commandId: string } {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(job.trim());
   if (!m) {
-    throw new HoodyError({ kind: 'bad_request', source: 'exec', message: `"${job}" is not a job handle`, hint: 'pass the job value exec_run returned, e.g. "23817-4410"' });
+    throw new HoodyError({ kind: 'bad_request', source: 'exec', message: `"${job}" is not a job handle (like "23817-4410")`, next: { code: 'pass_job' } });
   }
   return { terminalId: m[1]!, commandId: m[2]! };
 }
@@ -41,7 +41,7 @@ export class Jobs {
   readonly #reserved = new Set<string>();
   /** Jobs handed out as running, watched in the background until they finish (see `track`). */
   readonly #tracked = new Set<string>();
-  /** How much of each job's output a caller has already been shown (so exec_status shows what is new). */
+  /** How much of each job's output a caller has already been shown (so a status shows only what is new). */
   readonly #seen = new Lru<number>(MAX_KEPT * 4);
 
   constructor(private readonly terminal: TerminalKit) {}
@@ -108,7 +108,7 @@ export class Jobs {
         kind: 'not_found',
         source: 'exec',
         message: `job ${job} is unknown in this container (or its result expired)`,
-        hint: 'jobs are per container: check the container argument',
+        hint: 'jobs are per container: check which container it ran in',
       });
     }
     const state = this.#state(job, r);

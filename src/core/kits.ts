@@ -5,7 +5,7 @@
  *
  * `server_name`, never `subserver_name` [S:423]; the containers domain derives from the API URL
  * [S:93] (`api.hoody.icu` → `containers.hoody.icu`, `api.localhost:8080` → `containers.localhost:8080`).
- * Kit URLs are capabilities: they never leave this module except through container_get.
+ * Kit URLs are capabilities: they never leave this module except through `urlFor` (for a person to open).
  */
 import { Readable } from 'node:stream';
 import { CLAIM_CODES, CLAIM_KITS, Claims } from './claims.js';
@@ -156,9 +156,7 @@ export class Kits {
       kind: 'not_running',
       source: 'api',
       message: `container ${c.name} is ${c.status}`,
-      hint: transitional
-        ? 'wait a few seconds and retry (container_get shows its status)'
-        : `call container_action with action "${action}" first`,
+      next: transitional ? { code: 'wait_container' } : { code: 'start_container', action },
     });
   }
 }

@@ -22,7 +22,7 @@ interface Store {
 
 export function parseCursor(cursor: string): { watcherId: string; sinceId: number } {
   const m = /^([0-9a-fA-F-]{36})@(\d+)$/.exec(cursor.trim());
-  if (!m) throw new HoodyError({ kind: 'bad_request', source: 'watch', message: `"${cursor}" is not a file_watch cursor`, hint: 'pass the cursor a previous file_watch returned, or omit since' });
+  if (!m) throw new HoodyError({ kind: 'bad_request', source: 'watch', message: `"${cursor}" is not a watch cursor`, next: { code: 'pass_cursor' } });
   return { watcherId: m[1]!, sinceId: Number(m[2]) };
 }
 
@@ -101,7 +101,7 @@ export class Watches {
         page = await this.kit.events(containerId, watcherId, sinceId, opts.signal);
       } catch (err) {
         if (err instanceof HoodyError && (err.kind === 'not_found' || err.code === 'HISTORY_GAP')) {
-          err.hint = 'events since this cursor are lost; call file_watch again without since (then re-read what you watch)';
+          err.next = { code: 'drop_cursor' };
           err.message = err.code === 'HISTORY_GAP' ? 'the cursor is older than the events the kit still holds' : 'the watcher behind this cursor is gone';
         }
         throw err;

@@ -6,7 +6,7 @@
 import { McpServer, ResourceTemplate, type ServerContext } from '@modelcontextprotocol/server';
 import type { ResourceDefinition } from './define-resource.js';
 import { annotationsFor, type AnyTool, type ToolContext } from './define-tool.js';
-import { enforceBudget, errorResult, plainErrors } from './result.js';
+import { enforceBudget, errorResult, plainErrors, type DescribeError } from './result.js';
 import { clientSchema } from './schema.js';
 import { createSubscriptions, type Subscriptions } from './subscriptions.js';
 
@@ -27,6 +27,8 @@ export interface BuildOptions<D> {
    * connection that carries notifications after the request that asked can offer them.
    */
   subscriptions?: 'own' | Subscriptions;
+  /** Words for errors (tool and resource errors): what happened — what to do. Default: message — hint. */
+  describeError?: DescribeError;
 }
 
 /**
@@ -122,7 +124,7 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
         try {
           return enforceBudget(await d.handler(args as never, toolCtx));
         } catch (err) {
-          return errorResult(err);
+          return errorResult(err, opts.describeError);
         } finally {
           progress.stop();
         }
@@ -141,7 +143,7 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
       signal: ctx.mcpReq.signal,
     });
     if (!r.uri.includes('{')) {
-      server.registerResource(r.name, r.uri, meta, (uri, ctx) => plainErrors(r.read(uri, {}, rctx(ctx))));
+      server.registerResource(r.name, r.uri, meta, (uri, ctx) => plainErrors(r.read(uri, {}, rctx(ctx)), opts.describeError));
       continue;
     }
     const complete = r.complete
@@ -167,7 +169,7 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
     });
     server.registerResource(r.name, template, meta, (uri, vars, ctx) => {
       const flat = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
-      return plainErrors(r.read(uri, flat, rctx(ctx)));
+      return plainErrors(r.read(uri, flat, rctx(ctx)), opts.describeError);
     });
   }
   return server;

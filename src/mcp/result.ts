@@ -55,11 +55,16 @@ export function resourceLink(uri: string, name: string, opts: { mimeType?: strin
 /** What happened, then what to do: `message — hint`. */
 const explain = (message: string, hint?: string) => (hint ? `${message} — ${hint}` : message);
 
+/** The app's wording of an error (what happened — what to do); undefined falls back to message — hint. */
+export type DescribeError = (err: unknown) => string | undefined;
+
 /**
  * An error as a caller can act on it. Errors carry an optional `hint` (what to do next);
  * anything else is reported by its message only — never a stack trace.
  */
-function describe(err: unknown): string {
+function describe(err: unknown, custom?: DescribeError): string {
+  const words = custom?.(err);
+  if (words) return words;
   const e = err as { message?: unknown; hint?: string };
   return explain(typeof e?.message === 'string' && e.message ? e.message : 'unexpected failure', e?.hint);
 }
@@ -69,8 +74,8 @@ export function fail(message: string, hint?: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: explain(message, hint) }] };
 }
 
-export function errorResult(err: unknown): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: describe(err) }] };
+export function errorResult(err: unknown, custom?: DescribeError): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: describe(err, custom) }] };
 }
 
 /** The last line of defence: no result leaves larger than the budget, whatever a tool did. */
@@ -90,10 +95,10 @@ export function enforceBudget(result: CallToolResult, budget = BUDGET_CHARS): Ca
 }
 
 /** Resource errors travel as JSON-RPC errors: keep their message and hint, drop everything else. */
-export async function plainErrors<T>(p: Promise<T>): Promise<T> {
+export async function plainErrors<T>(p: Promise<T>, custom?: DescribeError): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    throw new Error(describe(err));
+    throw new Error(describe(err, custom));
   }
 }

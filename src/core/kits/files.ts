@@ -156,7 +156,7 @@ export class FilesKit {
     const ctype = header(res, 'content-type') ?? '';
     if (res.status < 400 && !ctype.includes('json')) {
       await res.body.dump();
-      throw new HoodyError({ kind: 'bad_request', source: 'files', message: `${path} is a file, not a directory`, hint: 'use file_read to read it' });
+      throw new HoodyError({ kind: 'bad_request', source: 'files', message: `${path} is a file, not a directory`, next: { code: 'read_file', path } });
     }
     const body = await readJson<Record<string, unknown>>(res, 'files');
     // `paths` [R:52718] or `entries` [S:7065]: accept both.
