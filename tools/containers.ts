@@ -91,27 +91,7 @@ export const containerTools = [
     }),
     async handler(args, { deps, signal, progress }) {
       const started = Date.now();
-      let project = args.project;
-      if (!project) {
-        const projects = await deps.control.listProjects(signal);
-        if (projects.length !== 1) {
-          return fail(
-            projects.length ? `${projects.length} projects exist` : 'no project exists',
-            projects.length ? `pass project (one of: ${projects.map((p) => `${p.id} ${p.alias}`).join(', ')})` : 'create a project in Hoody first',
-          );
-        }
-        project = projects[0]!.id;
-      }
-      let serverId = args.server_id;
-      if (!serverId) {
-        const rentals = await deps.control.listRentals(signal);
-        serverId = rentals.find((r) => r.status === 'active')?.server_id ?? rentals[0]?.server_id;
-        if (!serverId) return fail('no server rental found', 'rent a server in Hoody, or pass server_id');
-      }
-      const body: Record<string, unknown> = { server_id: serverId };
-      if (args.name) body.name = args.name;
-      if (args.dev_kit !== undefined) body.dev_kit = args.dev_kit;
-      const created = await deps.control.createContainer(project, body, signal);
+      const created = await deps.createContainer({ project: args.project, serverId: args.server_id, name: args.name, devKit: args.dev_kit }, signal);
       await progress(`${created.name}: ${created.status}`);
       let last = created.status;
       const { container: c, ready } = await deps.waitReady(created.id, {
@@ -169,10 +149,7 @@ export const containerTools = [
     kind: 'destructive',
     input: z.object({ container }),
     async handler({ container: ref }, { deps, signal }) {
-      const c = await deps.container(ref, signal);
-      await deps.control.deleteContainer(c.id, signal);
-      deps.resolver.invalidate(c.id);
-      deps.forgetName(c.name);
+      const c = await deps.deleteContainer(ref, signal);
       return ok(`deleted ${c.name} (${c.id})`, { id: c.id, name: c.name, deleted: true });
     },
   }),
@@ -197,11 +174,10 @@ export const containerTools = [
       }
       if (action === 'restore') {
         if (!snapshot) return fail('restore needs `snapshot`', 'call with action "list" to see snapshot names');
-        await deps.control.restoreSnapshot(id, snapshot, signal).catch((err) => {
+        await deps.restoreSnapshot(id, snapshot, signal).catch((err) => {
           if (err instanceof HoodyError && err.kind === 'not_found') err.hint = 'call with action "list" to see snapshot names';
           throw err;
         });
-        deps.resolver.invalidate(id);
         return ok(`restored snapshot ${snapshot}`, { restored: snapshot });
       }
       const list = await deps.control.listSnapshots(id, signal);

@@ -1,9 +1,8 @@
 import * as z from 'zod';
-import type { JobState } from '../src/core/jobs.js';
+import type { JobState, JobUpdate } from '../src/core/jobs.js';
 import { clip, fail, ok, resourceLink } from '../src/mcp/result.js';
-import { container, jobUri, tool, waitS, type Deps } from './common.js';
+import { container, jobUri, tool, waitS } from './common.js';
 import { fmtSeconds } from './format.js';
-import type { ToolContext } from '../src/mcp/define-tool.js';
 
 const job = z.string().describe('Job handle from exec_run');
 
@@ -13,25 +12,8 @@ function progressLine(fresh: string): string {
   return t.length > 1000 ? `…${t.slice(-1000)}` : t;
 }
 
-/**
- * Wait on a job until it ends or `waitS` passes, streaming new output as progress; a client
- * cancel aborts the remote command too.
- */
-async function waitJob(containerId: string, state: JobState, waitSec: number, ctx: ToolContext<Deps>, startedAt: number) {
-  const { deps, signal, progress } = ctx;
-  const killRemote = () => void deps.jobs.cancel(containerId, state.job, true).catch(() => undefined);
-  signal.addEventListener('abort', killRemote, { once: true });
-  let last = state;
-  try {
-    for await (const u of deps.jobs.follow(containerId, state.job, { until: startedAt + waitSec * 1000, signal, seen: deps.jobs.seen(containerId, state.job) })) {
-      last = u;
-      if (!u.done && u.fresh) await progress(progressLine(u.fresh));
-    }
-  } finally {
-    signal.removeEventListener('abort', killRemote);
-  }
-  return last;
-}
+/** Where a result's new output starts: what the core has not shown this caller before. */
+const shownFrom = (s: JobUpdate) => s.output.length - s.fresh.length;
 
 /** A job as text: status line, then output (new output only, or the last `tail` lines). */
 function report(containerId: string, s: JobState, opts: { from: number; tail?: number; elapsedMs?: number }) {
@@ -66,19 +48,15 @@ export const execTools = [
       timeout_s: z.number().int().min(1).max(86_400).optional().describe('Kill after this many seconds'),
       wait_s: waitS(25),
     }),
-    async handler(args, ctx) {
-      const { deps, signal } = ctx;
+    async handler(args, { deps, signal, progress }) {
       const id = await deps.containerId(args.container, signal);
       const startedAt = Date.now();
-      const started = await deps.jobs.start(
+      const s = await deps.jobs.run(
         id,
         { command: args.command, cwd: args.cwd, env: args.env, user: args.user, timeoutS: args.timeout_s },
-        signal,
+        { until: startedAt + (args.wait_s ?? 25) * 1000, signal, onOutput: (fresh) => progress(progressLine(fresh)) },
       );
-      const s = await waitJob(id, started, args.wait_s ?? 25, ctx, startedAt);
-      deps.jobs.markSeen(id, s.job, s.output.length);
-      if (!s.done) deps.jobs.track(id, s.job);
-      return report(id, s, { from: 0, elapsedMs: Date.now() - startedAt });
+      return report(id, s, { from: shownFrom(s), elapsedMs: Date.now() - startedAt });
     },
   }),
 
@@ -89,14 +67,11 @@ export const execTools = [
     toolset: 'exec',
     kind: 'read',
     input: z.object({ container, job, wait_s: waitS(0), tail: z.number().int().min(1).max(10_000).optional() }),
-    async handler(args, ctx) {
-      const { deps, signal } = ctx;
+    async handler(args, { deps, signal, progress }) {
       const id = await deps.containerId(args.container, signal);
-      const from = deps.jobs.seen(id, args.job);
-      let s = await deps.jobs.get(id, args.job, signal);
-      if (!s.done && (args.wait_s ?? 0) > 0) s = await waitJob(id, s, args.wait_s!, ctx, Date.now());
-      deps.jobs.markSeen(id, s.job, s.output.length);
-      return report(id, s, { from, tail: args.tail });
+      const until = Date.now() + (args.wait_s ?? 0) * 1000;
+      const s = await deps.jobs.status(id, args.job, { until, signal, onOutput: (fresh) => progress(progressLine(fresh)) });
+      return report(id, s, { from: shownFrom(s), tail: args.tail });
     },
   }),
 
@@ -131,11 +106,9 @@ export const execTools = [
     input: z.object({ container, job, force: z.boolean().optional() }),
     async handler(args, { deps, signal }) {
       const id = await deps.containerId(args.container, signal);
-      const from = deps.jobs.seen(id, args.job);
       const s = await deps.jobs.cancel(id, args.job, args.force ?? false, signal);
-      deps.jobs.markSeen(id, s.job, s.output.length);
       if (!s.done) return fail(`job ${args.job} is still running after Ctrl+C`, 'call exec_cancel with force=true');
-      return report(id, s, { from });
+      return report(id, s, { from: shownFrom(s) });
     },
   }),
 ];

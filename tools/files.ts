@@ -4,7 +4,6 @@ import { isAbsolute, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
-import { HoodyError } from '../src/core/errors.js';
 import { containerPath } from '../src/core/kits/files.js';
 import { BUDGET_CHARS, clip, fail, ok, resourceLink } from '../src/mcp/result.js';
 import { container, fileUri, tool, waitS } from './common.js';
@@ -92,15 +91,7 @@ export const fileTools = [
         return fail('content is not valid base64', 'send utf8 text without encoding, or valid base64');
       }
       const bytes = Buffer.from(args.content, args.encoding === 'base64' ? 'base64' : 'utf8');
-      const put = () => deps.files.write(id, p, bytes, { append: args.append, signal });
-      let size: number;
-      try {
-        size = await put();
-      } catch (err) {
-        if (!(err instanceof HoodyError) || (err.kind !== 'not_found' && err.kind !== 'conflict')) throw err;
-        await deps.files.mkdir(id, posix.dirname(p), signal);
-        size = await put();
-      }
+      const size = await deps.files.write(id, p, bytes, { append: args.append, signal });
       await deps.edits.mark(id, p, signal);
       return ok(`${args.append ? 'appended' : 'wrote'} ${fmtBytes(bytes.length)} to ${p}${args.append ? ` (now ${fmtBytes(size)})` : ''}`, {
         path: p,

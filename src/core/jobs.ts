@@ -19,8 +19,25 @@ export interface JobState extends CommandResult {
 }
 
 export interface JobUpdate extends JobState {
-  /** Output that appeared since the previous update. */
+  /** Output not shown before: since the previous update (follow), or since the caller last saw this job (run, status, cancel). */
   fresh: string;
+}
+
+export interface CommandOptions {
+  command: string;
+  cwd?: string;
+  user?: string;
+  env?: Record<string, string>;
+  timeoutS?: number;
+}
+
+export interface WaitOptions {
+  /** Wait (epoch ms) for the job to finish; omitted or past: read its state once. */
+  until?: number;
+  /** Aborting it while waiting kills the command. */
+  signal?: AbortSignal;
+  /** New output while the job runs (not the final state's: that is the result's `fresh`). */
+  onOutput?: (fresh: string) => void | Promise<void>;
 }
 
 const FINISHED = new Set(['completed', 'aborted', 'timeout', 'failed', 'killed', 'error']);
@@ -46,11 +63,7 @@ export class Jobs {
 
   constructor(private readonly terminal: TerminalKit) {}
 
-  async start(
-    containerId: string,
-    opts: { command: string; cwd?: string; user?: string; env?: Record<string, string>; timeoutS?: number },
-    signal?: AbortSignal,
-  ): Promise<JobState> {
+  async start(containerId: string, opts: CommandOptions, signal?: AbortSignal): Promise<JobState> {
     const live = await this.terminal.sessionIds(containerId, signal);
     let terminalId = 0;
     for (let i = 0; i < 50 && !terminalId; i++) {
@@ -90,12 +103,45 @@ export class Jobs {
     return kept && Date.now() - kept.at < KEEP_MS ? kept.state : undefined;
   }
 
-  seen(containerId: string, job: string): number {
-    return this.#seen.get(this.#keyOf(containerId, job)) ?? 0;
+  /** The state with the output not yet shown to this principal as `fresh`; from now on it counts as shown. */
+  #shown(containerId: string, state: JobState): JobUpdate {
+    const key = this.#keyOf(containerId, state.job);
+    const from = Math.min(this.#seen.get(key) ?? 0, state.output.length);
+    this.#seen.set(key, state.output.length);
+    return { ...state, fresh: state.output.slice(from) };
   }
 
-  markSeen(containerId: string, job: string, chars: number): void {
-    this.#seen.set(this.#keyOf(containerId, job), chars);
+  /** Start a command and wait for it as `status` does; `fresh` is all its output so far. */
+  async run(containerId: string, opts: CommandOptions, wait: WaitOptions = {}): Promise<JobUpdate> {
+    const started = await this.start(containerId, opts, wait.signal);
+    return this.#settle(containerId, started, wait);
+  }
+
+  /**
+   * A job's state and the output not shown before, waiting until `wait.until` for it to finish.
+   * A job still running is watched in the background, so its result outlives the kit's memory.
+   */
+  async status(containerId: string, job: string, wait: WaitOptions = {}): Promise<JobUpdate> {
+    return this.#settle(containerId, await this.get(containerId, job, wait.signal), wait);
+  }
+
+  async #settle(containerId: string, state: JobState, wait: WaitOptions): Promise<JobUpdate> {
+    let last = state;
+    if (!state.done && wait.until !== undefined && wait.until > Date.now()) {
+      // A caller that gives up (a client cancel) kills the command it was waiting on.
+      const killRemote = () => void this.#cancel(containerId, state.job, true).catch(() => undefined);
+      wait.signal?.addEventListener('abort', killRemote, { once: true });
+      try {
+        for await (const u of this.follow(containerId, state.job, { until: wait.until, signal: wait.signal, seen: this.#seen.get(this.#keyOf(containerId, state.job)) })) {
+          last = u;
+          if (!u.done && u.fresh) await wait.onOutput?.(u.fresh);
+        }
+      } finally {
+        wait.signal?.removeEventListener('abort', killRemote);
+      }
+    }
+    if (!last.done) this.track(containerId, last.job);
+    return this.#shown(containerId, last);
   }
 
   async get(containerId: string, job: string, signal?: AbortSignal): Promise<JobState> {
@@ -166,7 +212,12 @@ export class Jobs {
     setTimeout(tick, delay).unref();
   }
 
-  async cancel(containerId: string, job: string, force: boolean, signal?: AbortSignal): Promise<JobState> {
+  /** Stop a job (SIGINT, or SIGKILL with force) and return its final state with the output not shown before. */
+  async cancel(containerId: string, job: string, force: boolean, signal?: AbortSignal): Promise<JobUpdate> {
+    return this.#shown(containerId, await this.#cancel(containerId, job, force, signal));
+  }
+
+  async #cancel(containerId: string, job: string, force: boolean, signal?: AbortSignal): Promise<JobState> {
     const { commandId } = parseJob(job);
     const kept = this.#keptState(containerId, job);
     if (kept) return kept;

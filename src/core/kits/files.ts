@@ -132,9 +132,30 @@ export class FilesKit {
     return text.split(/\s/)[0] ?? '';
   }
 
-  /** PUT raw bytes (or a stream). Returns the size the kit reports. */
-  async write(containerId: string, path: string, body: Buffer | string | Readable, opts: { append?: boolean; signal?: AbortSignal } = {}): Promise<number> {
+  /**
+   * PUT raw bytes (or a stream). Returns the size the kit reports. A write into a directory that
+   * does not exist creates the parents and is made again (`parents`, default true). A stream
+   * cannot be sent twice: its directory must exist.
+   */
+  async write(
+    containerId: string,
+    path: string,
+    body: Buffer | string | Readable,
+    opts: { append?: boolean; parents?: boolean; signal?: AbortSignal } = {},
+  ): Promise<number> {
     const p = containerPath(path);
+    const parents = opts.parents ?? true;
+    try {
+      return await this.#put(containerId, p, body, opts);
+    } catch (err) {
+      const missingParent = err instanceof HoodyError && (err.kind === 'not_found' || err.kind === 'conflict');
+      if (!parents || body instanceof Readable || !missingParent) throw err;
+      await this.mkdir(containerId, posix.dirname(p), opts.signal);
+      return this.#put(containerId, p, body, opts);
+    }
+  }
+
+  async #put(containerId: string, p: string, body: Buffer | string | Readable, opts: { append?: boolean; signal?: AbortSignal }): Promise<number> {
     const res = await this.req(containerId, {
       method: 'PUT',
       path: opts.append ? `/api/v1/files/append${encodePath(p)}` : routeFor(p),
