@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HoodyError, isAmbiguous, normalizeError } from './errors.js';
-import { parseRetryAfter, request, withQuery, sleep } from './http.js';
+import { parseRetryAfter, request, withQuery } from './http.js';
+import { poll } from './streams.js';
 
 export interface Project {
   id: string;
@@ -248,15 +249,15 @@ export class ControlPlane {
     want: string[],
     opts: { deadline: number; signal?: AbortSignal; onTick?: (c: Container) => void | Promise<void>; intervalMs?: number },
   ): Promise<Container> {
-    for (;;) {
-      const c = await this.getContainer(id, opts.signal);
+    let c: Container | undefined;
+    const states = poll({ read: (s) => this.getContainer(id, s), interval: () => opts.intervalMs ?? 1000, until: opts.deadline, signal: opts.signal, source: 'api' });
+    for await (c of states) {
       await opts.onTick?.(c);
       if (want.includes(c.status)) return c;
       if (c.status === 'failed') {
         throw new HoodyError({ kind: 'server', source: 'api', message: `container ${c.name} failed to reach ${want.join('/')}` });
       }
-      if (Date.now() >= opts.deadline) return c;
-      await sleep(Math.min(opts.intervalMs ?? 1000, Math.max(0, opts.deadline - Date.now())), opts.signal);
     }
+    return c!;
   }
 }

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { FileEdits } from './file-edits.js';
 import { ControlPlane, isId, type Container, type LifecycleOp } from './control.js';
 import { HoodyError } from './errors.js';
-import { request, sleep } from './http.js';
+import { request } from './http.js';
+import { poll } from './streams.js';
 import { Jobs } from './jobs.js';
 import { Lru } from './lru.js';
 import { FilesKit } from './kits/files.js';
@@ -184,16 +185,17 @@ export class Hoody {
     this.resolver.remember(c);
     if (c.status !== 'running') return { container: c, ready: false };
     const url = new URL('/api/v1/files/health', this.resolver.urlFor(c, 'files'));
-    for (let i = 0; ; i++) {
-      const res = await request({ method: 'GET', url, source: 'files', signal: opts.signal, timeoutMs: 5_000, retry: { attempts: 1 } }).catch(
-        () => undefined,
-      );
+    const answers = async (signal: AbortSignal) => {
+      const res = await request({ method: 'GET', url, source: 'files', signal, timeoutMs: 5_000, deadlineMs: 5_000, retry: { attempts: 1 } }).catch(() => undefined);
       await res?.body.dump().catch(() => undefined);
-      if (res && res.status < 500) return { container: c, ready: true };
-      if (Date.now() >= opts.deadline) return { container: c, ready: false };
-      await opts.onTick?.({ ...c, status: 'running (kits starting)' });
-      await sleep(Math.min(250 * 2 ** Math.min(i, 3), Math.max(0, opts.deadline - Date.now())), opts.signal);
+      return !!res && res.status < 500;
+    };
+    const checks = poll({ read: answers, interval: (i) => 250 * 2 ** Math.min(i, 3), until: opts.deadline, signal: opts.signal, source: 'files' });
+    for await (const ok of checks) {
+      if (ok) return { container: c, ready: true };
+      if (Date.now() < opts.deadline) await opts.onTick?.({ ...c, status: 'running (kits starting)' });
     }
+    return { container: c, ready: false };
   }
 
   /** Run a lifecycle action and wait (until `deadline`) for the state it leads to. */

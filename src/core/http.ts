@@ -94,13 +94,15 @@ export const WRITE_DEADLINE_MS = 60_000;
 const RETRY_STATUS = new Set([502, 503, 504]);
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Wait `ms`; rejects with the signal's reason on abort. `background`: the timer does not keep the process alive. */
+export function sleep(ms: number, signal?: AbortSignal, background = false): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
+    if (background) t.unref();
     const onAbort = () => {
       clearTimeout(t);
       reject(signal!.reason);

@@ -9,8 +9,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { HoodyError } from './errors.js';
-import { sleep } from './http.js';
 import { Lru } from './lru.js';
+import { poll } from './streams.js';
 import type { CommandResult, TerminalKit } from './kits/terminal.js';
 
 export interface JobState extends CommandResult {
@@ -173,20 +173,28 @@ export class Jobs {
   ): AsyncGenerator<JobUpdate> {
     let seen = opts.seen ?? 0;
     let interval = 20; // quick commands answer in tens of ms; back off to 1 s for long ones
-    for (;;) {
-      const state = await this.get(containerId, job, opts.signal);
-      const fresh = state.output.length > seen ? state.output.slice(seen) : '';
-      const now = Date.now();
-      if (fresh || state.done || now >= opts.until) {
-        seen = Math.max(seen, state.output.length);
-        yield { ...state, fresh };
-      }
-      if (state.done || now >= opts.until) return;
-      await sleep(Math.min(interval, Math.max(0, opts.until - Date.now())), opts.signal);
+    let quiet: JobUpdate | undefined; // the last state with nothing new: yielded if it is the one at the deadline
+    const states = poll({
+      read: (signal) => this.get(containerId, job, signal),
       // /result returns the whole output every time: poll a chatty job less often (1 s per MB,
       // at most 10 s) so a long build does not pull its log over and over.
-      interval = Math.max(Math.min(1000, Math.round(interval * 1.5)), Math.min(10_000, state.output.length / 1000));
+      interval: (_n, state) => {
+        const now = interval;
+        interval = Math.max(Math.min(1000, Math.round(interval * 1.5)), Math.min(10_000, state.output.length / 1000));
+        return now;
+      },
+      until: opts.until,
+      signal: opts.signal,
+      source: 'terminal',
+    });
+    for await (const state of states) {
+      const fresh = state.output.length > seen ? state.output.slice(seen) : '';
+      seen = Math.max(seen, state.output.length);
+      quiet = fresh || state.done ? undefined : { ...state, fresh };
+      if (!quiet) yield { ...state, fresh };
+      if (state.done) return;
     }
+    if (quiet) yield quiet;
   }
 
   /**
@@ -198,18 +206,20 @@ export class Jobs {
     const key = this.#keyOf(containerId, job);
     if (this.#tracked.has(key) || this.#keptState(containerId, job)) return;
     this.#tracked.add(key);
-    const started = Date.now();
-    let delay = 1000;
-    const tick = async () => {
-      const state = await this.get(containerId, job).catch((err: unknown) => (err instanceof HoodyError && err.kind === 'not_found' ? 'gone' : undefined));
-      if (state === 'gone' || (state && state.done) || Date.now() - started > 24 * 3600_000) {
+    const states = poll({
+      // A failed read is tried again later; only "gone" or "done" ends the watch.
+      read: () => this.get(containerId, job).catch((err: unknown) => (err instanceof HoodyError && err.kind === 'not_found' ? 'gone' : undefined)),
+      interval: (n) => Math.min(60_000, 1000 * 2 ** n), // 1, 2, 4 … 60 s apart
+      background: true,
+      until: Date.now() + 24 * 3600_000,
+    });
+    void (async () => {
+      try {
+        for await (const state of states) if (state === 'gone' || state?.done) break;
+      } finally {
         this.#tracked.delete(key);
-        return;
       }
-      delay = Math.min(60_000, delay * 2);
-      setTimeout(tick, delay).unref();
-    };
-    setTimeout(tick, delay).unref();
+    })().catch(() => undefined);
   }
 
   /** Stop a job (SIGINT, or SIGKILL with force) and return its final state with the output not shown before. */
@@ -223,13 +233,11 @@ export class Jobs {
     if (kept) return kept;
     await this.terminal.abort(containerId, commandId, force, signal);
     // The abort answer may precede the process's exit: read until it is final (bounded).
-    const deadline = Date.now() + 5_000;
-    let state = await this.get(containerId, job, signal);
-    while (!state.done && Date.now() < deadline) {
-      await sleep(100, signal);
-      state = await this.get(containerId, job, signal);
+    let state: JobState | undefined;
+    for await (state of poll({ read: (s) => this.get(containerId, job, s), interval: () => 100, until: Date.now() + 5_000, signal, source: 'terminal' })) {
+      if (state.done) break;
     }
-    return state;
+    return state!;
   }
 
   async input(containerId: string, job: string, input: { text?: string; keys?: string[] }, signal?: AbortSignal): Promise<{ bytes?: number; keys?: number }> {

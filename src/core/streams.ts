@@ -37,6 +37,8 @@ export interface ResumableOptions<T> {
   retryable?: (err: unknown) => boolean;
   /** For errors: which surface this is ('agent', 'watch', …). */
   source?: string;
+  /** Work nobody waits on: its waits do not keep the process alive. */
+  background?: boolean;
 }
 
 const defaultRetryable = (err: unknown) => isAmbiguous(toHoodyError(err, 'stream'));
@@ -81,7 +83,7 @@ export async function* resumable<T>(opts: ResumableOptions<T>): AsyncGenerator<S
     } catch (err) {
       if (opts.signal?.aborted) throw aborted(opts.signal, source);
       if (!retryable(err) || ++failures > retries) throw err;
-      await sleep(Math.min(5_000, 250 * 2 ** (failures - 1)), opts.signal).catch(() => {
+      await sleep(Math.min(5_000, 250 * 2 ** (failures - 1)), opts.signal, opts.background).catch(() => {
         throw aborted(opts.signal!, source);
       });
       continue;
@@ -95,7 +97,7 @@ export async function* resumable<T>(opts: ResumableOptions<T>): AsyncGenerator<S
       if (Date.now() >= opts.until) return;
       delay = Math.min(delay, opts.until - Date.now());
     }
-    await sleep(Math.max(0, delay), opts.signal).catch(() => {
+    await sleep(Math.max(0, delay), opts.signal, opts.background).catch(() => {
       throw aborted(opts.signal!, source);
     });
   }
@@ -110,6 +112,8 @@ export interface PollOptions<T> {
   until?: number;
   signal?: AbortSignal;
   source?: string;
+  /** Work nobody waits on: its waits do not keep the process alive. */
+  background?: boolean;
 }
 
 /**
@@ -126,6 +130,7 @@ export async function* poll<T>(opts: PollOptions<T>): AsyncGenerator<T> {
     signal: opts.signal,
     retries: 0,
     source: opts.source,
+    background: opts.background,
   });
   for await (const e of events) yield e.data;
 }
