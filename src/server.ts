@@ -5,6 +5,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { allResources } from '../resources/index.js';
+import { describeError } from '../tools/errors.js';
 import { allTools } from '../tools/index.js';
 import { TOOLSETS } from '../tools/toolsets.js';
 import type { Config } from './config.js';
@@ -75,6 +76,7 @@ export function createServer(
     signal: opts.signal,
     subscriptions: opts.subscriptions,
     deps: depsFor(config, credentials, opts.remote),
+    describeError,
   });
 }
 

@@ -1,8 +1,10 @@
 import * as z from 'zod';
 import type { Container } from '../src/core/control.js';
 import { HoodyError } from '../src/core/errors.js';
+import type { ToolContext } from '../src/mcp/define-tool.js';
 import { fail, ok } from '../src/mcp/result.js';
-import { inContainer, tool, waitDeadline, waitS } from './common.js';
+import { ticks, waitStream } from '../src/mcp/wait.js';
+import { inContainer, tool, waitDeadline, waitS, type Deps } from './common.js';
 import { columns, fmtSeconds } from './format.js';
 
 const row = (c: Container) => [c.id, c.name, c.status, c.project_alias ?? c.project_id, c.server_name];
@@ -19,6 +21,28 @@ const LINKS: [string, string][] = [
   ['files', 'files-1'],
   ['workspaces', 'workspaces-1'],
 ];
+
+/**
+ * A container wait of the core (`onTick` style) through the shell's wait helper: progress on each
+ * status change, then the core's result — or, when the wait ran out first, the last state seen.
+ */
+async function settle<R extends { container: Container }>(
+  ctx: Pick<ToolContext<Deps, unknown>, 'signal' | 'progress'>,
+  wait: { waitS: number; since: number; said?: string; fallback: () => Promise<Container> },
+  run: (until: number, signal: AbortSignal, onTick: (c: Container) => void) => Promise<R>,
+): Promise<{ container: Container; result?: R }> {
+  let said = wait.said;
+  const { last } = await waitStream<{ container: Container; result?: R }>(ctx, {
+    waitS: wait.waitS,
+    since: wait.since,
+    updates: (until, signal) => ticks((onTick) => run(until, signal, (c) => onTick({ container: c })).then((r) => ({ container: r.container, result: r }))),
+    progress: ({ container: c }) => {
+      const line = `${c.name}: ${c.status}`;
+      return line === said ? undefined : (said = line);
+    },
+  });
+  return last ?? { container: await wait.fallback() };
+}
 
 export const containerTools = [
   tool({
@@ -91,44 +115,19 @@ export const containerTools = [
       dev_kit: z.boolean().optional().describe('Install developer tools (cannot be changed later)'),
       wait_s: waitS(45),
     }),
-    async handler(args, { deps, signal, progress }) {
+    async handler(args, ctx) {
       const started = Date.now();
-      let project = args.project;
-      if (!project) {
-        const projects = await deps.control.listProjects(signal);
-        if (projects.length !== 1) {
-          return fail(
-            projects.length ? `${projects.length} projects exist` : 'no project exists',
-            projects.length ? `pass project (one of: ${projects.map((p) => `${p.id} ${p.alias}`).join(', ')})` : 'create a project in Hoody first',
-          );
-        }
-        project = projects[0]!.id;
-      }
-      let serverId = args.server_id;
-      if (!serverId) {
-        const rentals = await deps.control.listRentals(signal);
-        serverId = rentals.find((r) => r.status === 'active')?.server_id ?? rentals[0]?.server_id;
-        if (!serverId) return fail('no server rental found', 'rent a server in Hoody, or pass server_id');
-      }
-      const body: Record<string, unknown> = { server_id: serverId };
-      if (args.name) body.name = args.name;
-      if (args.dev_kit !== undefined) body.dev_kit = args.dev_kit;
-      const created = await deps.control.createContainer(project, body, signal);
-      await progress(`${created.name}: ${created.status}`);
-      let last = created.status;
-      const { container: c, ready } = await deps.waitReady(created.id, {
-        deadline: started + (args.wait_s ?? 45) * 1000,
-        signal,
-        onTick: async (x) => {
-          if (x.status !== last) await progress(`${x.name}: ${x.status}`);
-          last = x.status;
-        },
-      });
+      const created = await ctx.deps.createContainer({ project: args.project, serverId: args.server_id, name: args.name, devKit: args.dev_kit }, ctx.signal);
+      await ctx.progress(`${created.name}: ${created.status}`);
+      const wait = { waitS: args.wait_s ?? 45, since: started, said: `${created.name}: ${created.status}`, fallback: async () => created };
+      const { container: c, result } = await settle(ctx, wait, (until, signal, onTick) =>
+        ctx.deps.waitReady(created.id, { deadline: until, signal, onTick }),
+      );
       const took = fmtSeconds(Date.now() - started);
-      const text = ready
+      const text = result?.ready
         ? `created ${c.name} (${c.id}), running, kits answering · ${took}`
         : `created ${c.name} (${c.id}), still ${c.status === 'running' ? 'starting its kits' : c.status} after ${took} — call container_get to check again`;
-      return ok(text, { ...brief(c), ready });
+      return ok(text, { ...brief(c), ready: !!result?.ready });
     },
   }),
 
@@ -145,21 +144,20 @@ export const containerTools = [
       action: z.enum(['start', 'stop', 'restart', 'pause', 'resume', 'force_stop']),
       wait_s: waitS(45),
     }),
-    async handler({ action, wait_s }, { deps, signal, progress, scope: id }) {
+    async handler({ action, wait_s }, ctx) {
       const started = Date.now();
       const op = action === 'force_stop' ? 'force-stop' : action;
-      await progress(`${action}…`);
-      const { container: c, reached, already } = await deps.act(id, op, {
-        deadline: started + (wait_s ?? 45) * 1000,
-        signal,
-        onTick: (x) => progress(`${x.name}: ${x.status}`),
-      });
-      const text = already
+      await ctx.progress(`${action}…`);
+      const wait = { waitS: wait_s ?? 45, since: started, fallback: () => ctx.deps.control.getContainer(ctx.scope, ctx.signal) };
+      const { container: c, result } = await settle(ctx, wait, (until, signal, onTick) =>
+        ctx.deps.act(ctx.scope, op, { deadline: until, signal, onTick }),
+      );
+      const text = result?.already
         ? `${c.name} was already ${c.status}`
-        : reached
+        : result?.reached
           ? `${c.name}: ${c.status} · ${fmtSeconds(Date.now() - started)}`
           : `${c.name}: ${c.status} (not yet settled after ${fmtSeconds(Date.now() - started)}) — call container_get to check`;
-      return ok(text, { ...brief(c), reached });
+      return ok(text, { ...brief(c), reached: !!result?.reached });
     },
   }),
 
@@ -172,10 +170,7 @@ export const containerTools = [
     scope: inContainer,
     input: z.object({}),
     async handler(_args, { deps, signal, scope: id }) {
-      const c = await deps.container(id, signal);
-      await deps.control.deleteContainer(c.id, signal);
-      deps.resolver.invalidate(c.id);
-      deps.forgetName(c.name);
+      const c = await deps.deleteContainer(id, signal);
       return ok(`deleted ${c.name} (${c.id})`, { id: c.id, name: c.name, deleted: true });
     },
   }),
@@ -200,11 +195,10 @@ export const containerTools = [
       }
       if (action === 'restore') {
         if (!snapshot) return fail('restore needs `snapshot`', 'call with action "list" to see snapshot names');
-        await deps.control.restoreSnapshot(id, snapshot, signal).catch((err) => {
+        await deps.restoreSnapshot(id, snapshot, signal).catch((err) => {
           if (err instanceof HoodyError && err.kind === 'not_found') err.hint = 'call with action "list" to see snapshot names';
           throw err;
         });
-        deps.resolver.invalidate(id);
         return ok(`restored snapshot ${snapshot}`, { restored: snapshot });
       }
       const list = await deps.control.listSnapshots(id, signal);

@@ -1,9 +1,10 @@
 import * as z from 'zod';
-import type { JobState } from '../src/core/jobs.js';
-import { clip, fail, ok, resourceLink } from '../src/mcp/result.js';
+import type { JobState, JobUpdate } from '../src/core/jobs.js';
+import type { ToolContext } from '../src/mcp/define-tool.js';
+import { fail, ok, reply } from '../src/mcp/result.js';
+import { waitStream } from '../src/mcp/wait.js';
 import { inContainer, jobUri, tool, waitDeadline, waitS, type Deps } from './common.js';
 import { fmtSeconds } from './format.js';
-import type { ToolContext } from '../src/mcp/define-tool.js';
 
 const job = z.string().describe('Job handle from exec_run');
 
@@ -14,39 +15,41 @@ function progressLine(fresh: string): string {
 }
 
 /**
- * Wait on a job until it ends or `waitS` passes, streaming new output as progress; a client
- * cancel aborts the remote command too.
+ * Follow a job through the shell's wait helper: new output streams as progress, a client cancel
+ * kills the command, and the last update comes back when it ends or `waitS` passes.
  */
-async function waitJob(containerId: string, state: JobState, waitSec: number, ctx: ToolContext<Deps, string>, startedAt: number) {
-  const { deps, signal, progress } = ctx;
-  const killRemote = () => void deps.jobs.cancel(containerId, state.job, true).catch(() => undefined);
-  signal.addEventListener('abort', killRemote, { once: true });
-  let last = state;
-  try {
-    for await (const u of deps.jobs.follow(containerId, state.job, { until: startedAt + waitSec * 1000, signal, seen: deps.jobs.seen(containerId, state.job) })) {
-      last = u;
-      if (!u.done && u.fresh) await progress(progressLine(u.fresh));
-    }
-  } finally {
-    signal.removeEventListener('abort', killRemote);
-  }
-  return last;
+async function follow(ctx: ToolContext<Deps, string>, from: string | JobState, waitS: number, since = Date.now()): Promise<JobUpdate> {
+  const { deps, scope: id } = ctx;
+  const job = typeof from === 'string' ? from : from.job;
+  let first = true; // the state at the start is the result's to show, not progress
+  const { last } = await waitStream(ctx, {
+    waitS,
+    since,
+    updates: (until, signal) => deps.jobs.updates(id, from, { until, signal }),
+    progress: (u) => {
+      const news = !first && !u.done && u.fresh;
+      first = false;
+      return news ? progressLine(u.fresh) : undefined;
+    },
+    cancel: () => deps.jobs.cancel(id, job, true),
+  });
+  return last ?? deps.jobs.status(id, job, { signal: ctx.signal });
 }
 
 /** A job as text: status line, then output (new output only, or the last `tail` lines). */
-function report(containerId: string, s: JobState, opts: { from: number; tail?: number; elapsedMs?: number }) {
-  let out = s.output.slice(Math.min(opts.from, s.output.length));
+function report(containerId: string, s: JobUpdate, opts: { tail?: number; elapsedMs?: number } = {}) {
+  let out = s.output.slice(s.shownFrom);
   if (opts.tail !== undefined) out = s.output.split('\n').slice(-opts.tail - (s.output.endsWith('\n') ? 1 : 0)).join('\n');
   const uri = jobUri(containerId, s.job);
-  const body = clip(out, { head: 0.25, more: `full output: ${uri}` });
   const took = opts.elapsedMs !== undefined ? ` · ${fmtSeconds(opts.elapsedMs)}` : '';
   const head = s.done
     ? `${s.status === 'completed' ? `exit ${s.exitCode ?? '?'}` : `${s.status}${s.exitCode !== null ? ` (exit ${s.exitCode})` : ''}`}${took}`
     : `still running${took} · job ${s.job} — exec_status polls, exec_input types, exec_cancel stops`;
-  const shown = opts.from > 0 && opts.tail === undefined && s.output.length > 0 ? ' (new output)' : '';
-  const text = `${head}${shown}\n${body.text || '(no output)'}`;
-  const structured = { job: s.job, status: s.status, done: s.done, exit_code: s.exitCode, output_chars: s.output.length };
-  return ok(text, structured, body.cut ? [resourceLink(uri, `job ${s.job} output`, { mimeType: 'text/plain' })] : []);
+  const shown = s.shownFrom > 0 && opts.tail === undefined && s.output.length > 0 ? ' (new output)' : '';
+  return reply()
+    .text(`${head}${shown}`)
+    .text(out || '(no output)', { head: 0.25, more: `full output: ${uri}`, link: { uri, name: `job ${s.job} output`, mimeType: 'text/plain' } })
+    .structured({ job: s.job, status: s.status, done: s.done, exit_code: s.exitCode, output_chars: s.output.length });
 }
 
 export const execTools = [
@@ -68,17 +71,11 @@ export const execTools = [
       wait_s: waitS(25),
     }),
     async handler(args, ctx) {
-      const { deps, signal, scope: id } = ctx;
       const startedAt = Date.now();
-      const started = await deps.jobs.start(
-        id,
-        { command: args.command, cwd: args.cwd, env: args.env, user: args.user, timeoutS: args.timeout_s },
-        signal,
-      );
-      const s = await waitJob(id, started, args.wait_s ?? 25, ctx, startedAt);
-      deps.jobs.markSeen(id, s.job, s.output.length);
-      if (!s.done) deps.jobs.track(id, s.job);
-      return report(id, s, { from: 0, elapsedMs: Date.now() - startedAt });
+      const { command, cwd, env, user, timeout_s: timeoutS } = args;
+      const started = await ctx.deps.jobs.start(ctx.scope, { command, cwd, env, user, timeoutS }, ctx.signal);
+      const s = await follow(ctx, started, args.wait_s ?? 25, startedAt);
+      return report(ctx.scope, s, { elapsedMs: Date.now() - startedAt });
     },
   }),
 
@@ -92,12 +89,7 @@ export const execTools = [
     deadline: waitDeadline(0),
     input: z.object({ job, wait_s: waitS(0), tail: z.number().int().min(1).max(10_000).optional() }),
     async handler(args, ctx) {
-      const { deps, signal, scope: id } = ctx;
-      const from = deps.jobs.seen(id, args.job);
-      let s = await deps.jobs.get(id, args.job, signal);
-      if (!s.done && (args.wait_s ?? 0) > 0) s = await waitJob(id, s, args.wait_s!, ctx, Date.now());
-      deps.jobs.markSeen(id, s.job, s.output.length);
-      return report(id, s, { from, tail: args.tail });
+      return report(ctx.scope, await follow(ctx, args.job, args.wait_s ?? 0), { tail: args.tail });
     },
   }),
 
@@ -132,11 +124,9 @@ export const execTools = [
     idempotent: true,
     input: z.object({ job, force: z.boolean().optional() }),
     async handler(args, { deps, signal, scope: id }) {
-      const from = deps.jobs.seen(id, args.job);
       const s = await deps.jobs.cancel(id, args.job, args.force ?? false, signal);
-      deps.jobs.markSeen(id, s.job, s.output.length);
       if (!s.done) return fail(`job ${args.job} is still running after Ctrl+C`, 'call exec_cancel with force=true');
-      return report(id, s, { from });
+      return report(id, s);
     },
   }),
 ];

@@ -4,11 +4,11 @@ import { isAbsolute, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
-import { HoodyError } from '../src/core/errors.js';
 import { containerPath } from '../src/core/kits/files.js';
 import { describeImage, scaleImage } from '../src/mcp/image.js';
 import { BUDGET_CHARS, clip, fail, ok, reply } from '../src/mcp/result.js';
-import { fileUri, inContainer, tool, waitDeadline, waitS } from './common.js';
+import { ticks, waitStream } from '../src/mcp/wait.js';
+import { fileUri, inContainer, tool, waitDeadline, waitS, type Deps } from './common.js';
 import { columns, count, fmtBytes, globRe, numbered, shortDiff } from './format.js';
 
 const path = z.string().min(1).describe('Absolute container path (~ = /home/user)');
@@ -17,6 +17,40 @@ const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'imag
 /** Images up to this size are read and scaled (src/mcp/image.ts); larger ones come back as a link. */
 const MAX_IMAGE_FILE = 20 * 1024 * 1024;
 const MAX_TEXT_FILE = 16 * 1024 * 1024;
+
+/**
+ * Stream a file between this machine and the container, never buffered whole: reports the bytes
+ * moved every few seconds and returns the total. A download lands under a temporary name first.
+ */
+async function transfer(deps: Deps, id: string, direction: 'upload' | 'download', local: string, remote: string, signal: AbortSignal, onMoved: (n: number) => void): Promise<number> {
+  let moved = 0;
+  let lastReport = Date.now();
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      moved += chunk.length;
+      if (Date.now() - lastReport > 5_000) {
+        lastReport = Date.now();
+        onMoved(moved);
+      }
+      done(null, chunk);
+    },
+  });
+  if (direction === 'upload') {
+    await deps.files.write(id, remote, createReadStream(local).pipe(counter), { signal });
+    await deps.edits.mark(id, remote, signal);
+    return moved;
+  }
+  const { stream } = await deps.files.download(id, remote, signal);
+  const tmp = `${local}.hoody-part`;
+  try {
+    await pipeline(stream, counter, createWriteStream(tmp), { signal });
+    await rename(tmp, local);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  return moved;
+}
 
 export const fileTools = [
   tool({
@@ -94,15 +128,7 @@ export const fileTools = [
         return fail('content is not valid base64', 'send utf8 text without encoding, or valid base64');
       }
       const bytes = Buffer.from(args.content, args.encoding === 'base64' ? 'base64' : 'utf8');
-      const put = () => deps.files.write(id, p, bytes, { append: args.append, signal });
-      let size: number;
-      try {
-        size = await put();
-      } catch (err) {
-        if (!(err instanceof HoodyError) || (err.kind !== 'not_found' && err.kind !== 'conflict')) throw err;
-        await deps.files.mkdir(id, posix.dirname(p), signal);
-        size = await put();
-      }
+      const size = await deps.files.write(id, p, bytes, { append: args.append, signal });
       await deps.edits.mark(id, p, signal);
       return ok(`${args.append ? 'appended' : 'wrote'} ${fmtBytes(bytes.length)} to ${p}${args.append ? ` (now ${fmtBytes(size)})` : ''}`, {
         path: p,
@@ -253,11 +279,17 @@ export const fileTools = [
       since: z.string().optional().describe('Cursor from a previous file_watch'),
       wait_s: waitS(25),
     }),
-    async handler(args, { deps, signal, progress, scope: id }) {
+    async handler(args, ctx) {
       if (!args.since && !args.paths?.length) return fail('nothing to watch', 'pass paths, or the since cursor of a previous file_watch');
       const paths = args.paths?.map(containerPath);
-      await progress(`watching ${paths?.join(', ') ?? 'since cursor'}`);
-      const r = await deps.watches.wait(id, { paths, since: args.since, until: Date.now() + (args.wait_s ?? 25) * 1000, signal });
+      await ctx.progress(`watching ${paths?.join(', ') ?? 'since cursor'}`);
+      const { last: r } = await waitStream(ctx, {
+        waitS: args.wait_s ?? 25,
+        updates: async function* (until, signal) {
+          yield await ctx.deps.watches.wait(ctx.scope, { paths, since: args.since, until, signal });
+        },
+      });
+      if (!r) return fail(`the watch did not answer within ${args.wait_s ?? 25} s`, 'call file_watch again (pass since to continue from your cursor)');
       const lines = r.events.map((e) => `${e.kind.padEnd(8)} ${e.oldPath ? `${e.oldPath} → ` : ''}${e.path}${e.isDir ? '/' : ''}`);
       const head = r.events.length
         ? `${count(r.events.length, 'event')}${r.more ? ' (more buffered: call again with since)' : ''}`
@@ -289,39 +321,18 @@ export const fileTools = [
       local_path: z.string().min(1).describe('Absolute path on this machine'),
       remote_path: path,
     }),
-    async handler(args, { deps, signal, progress, scope: id }) {
+    async handler(args, ctx) {
       if (!isAbsolute(args.local_path)) return fail(`local_path "${args.local_path}" is not absolute`, 'pass an absolute path on this machine');
-      const p = containerPath(args.remote_path);
-      let moved = 0;
-      let lastReport = Date.now();
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          moved += chunk.length;
-          if (Date.now() - lastReport > 5_000) {
-            lastReport = Date.now();
-            void progress(`${fmtBytes(moved)} moved`);
-          }
-          done(null, chunk);
-        },
-      });
-      const started = Date.now();
-      if (args.direction === 'upload') {
-        const st = await localStat(args.local_path).catch(() => undefined);
-        if (!st?.isFile()) return fail(`${args.local_path} is not a readable file on this machine`);
-        const src = createReadStream(args.local_path).pipe(counter);
-        await deps.files.write(id, p, src, { signal });
-        await deps.edits.mark(id, p, signal);
-      } else {
-        const { stream } = await deps.files.download(id, p, signal);
-        const tmp = `${args.local_path}.hoody-part`;
-        try {
-          await pipeline(stream, counter, createWriteStream(tmp), { signal });
-          await rename(tmp, args.local_path);
-        } catch (err) {
-          await unlink(tmp).catch(() => undefined);
-          throw err;
-        }
+      if (args.direction === 'upload' && !(await localStat(args.local_path).catch(() => undefined))?.isFile()) {
+        return fail(`${args.local_path} is not a readable file on this machine`);
       }
+      const p = containerPath(args.remote_path);
+      const started = Date.now();
+      const { last: moved = 0 } = await waitStream(ctx, {
+        waitS: Infinity,
+        updates: (_until, signal) => ticks<number>((onTick) => transfer(ctx.deps, ctx.scope, args.direction, args.local_path, p, signal, onTick)),
+        progress: (n) => `${fmtBytes(n)} moved`,
+      });
       const secs = (Date.now() - started) / 1000;
       const from = args.direction === 'upload' ? args.local_path : p;
       const to = args.direction === 'upload' ? p : args.local_path;

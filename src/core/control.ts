@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HoodyError, isAmbiguous, normalizeError } from './errors.js';
-import { parseRetryAfter, request, withQuery, sleep } from './http.js';
+import { parseRetryAfter, request, withQuery } from './http.js';
+import { poll } from './streams.js';
 
 export interface Project {
   id: string;
@@ -95,6 +96,7 @@ export class ControlPlane {
       verifyNotStarted?: () => Promise<boolean>;
       signal?: AbortSignal;
       timeoutMs?: number;
+      deadlineMs?: number;
     } = {},
   ): Promise<T> {
     const url = withQuery(new URL(`/api/v1${path}`, this.base), opts.query);
@@ -108,6 +110,7 @@ export class ControlPlane {
       verifyNotStarted: opts.verifyNotStarted,
       signal: opts.signal,
       timeoutMs: opts.timeoutMs ?? 30_000,
+      deadlineMs: opts.deadlineMs,
     });
     const text = await res.body.text();
     if (res.status >= 400) {
@@ -191,7 +194,9 @@ export class ControlPlane {
         // Repeating start/stop/pause/resume/force-stop ends in the same state (a repeat answers the
         // 400 "already …", read as success below); a repeated restart would restart twice.
         idempotent: op !== 'restart',
+        // Hoody answers a lifecycle call when the action is done: it may take minutes.
         timeoutMs: 120_000,
+        deadlineMs: 150_000,
       });
       return data ?? {};
     } catch (err) {
@@ -218,12 +223,13 @@ export class ControlPlane {
       signal,
       idempotent: false,
       timeoutMs: 300_000,
+      deadlineMs: 300_000,
     });
     return (data?.snapshot ?? data) as Snapshot;
   }
 
   restoreSnapshot(id: string, name: string, signal?: AbortSignal): Promise<unknown> {
-    return this.call('PUT', `/containers/${id}/snapshots/${encodeURIComponent(name)}`, { signal, idempotent: false, timeoutMs: 300_000 });
+    return this.call('PUT', `/containers/${id}/snapshots/${encodeURIComponent(name)}`, { signal, idempotent: false, timeoutMs: 300_000, deadlineMs: 300_000 });
   }
 
   listRentals(signal?: AbortSignal): Promise<Rental[]> {
@@ -243,15 +249,15 @@ export class ControlPlane {
     want: string[],
     opts: { deadline: number; signal?: AbortSignal; onTick?: (c: Container) => void | Promise<void>; intervalMs?: number },
   ): Promise<Container> {
-    for (;;) {
-      const c = await this.getContainer(id, opts.signal);
+    let c: Container | undefined;
+    const states = poll({ read: (s) => this.getContainer(id, s), interval: () => opts.intervalMs ?? 1000, until: opts.deadline, signal: opts.signal, source: 'api' });
+    for await (c of states) {
       await opts.onTick?.(c);
       if (want.includes(c.status)) return c;
       if (c.status === 'failed') {
         throw new HoodyError({ kind: 'server', source: 'api', message: `container ${c.name} failed to reach ${want.join('/')}` });
       }
-      if (Date.now() >= opts.deadline) return c;
-      await sleep(Math.min(opts.intervalMs ?? 1000, Math.max(0, opts.deadline - Date.now())), opts.signal);
     }
+    return c!;
   }
 }

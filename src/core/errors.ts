@@ -27,6 +27,47 @@ export type ErrorKind =
   | 'server'
   | 'not_running';
 
+/**
+ * What the caller can do next, as data: the tool layer words it (naming its tools and arguments);
+ * the core never does. A small closed set, so every code has words.
+ */
+export type NextStep =
+  /** No container was given and there is no default: pass one. */
+  | { code: 'pass_container' }
+  /** The container reference matched nothing: list the containers. */
+  | { code: 'list_containers' }
+  /** The name matched several containers: pass the id. */
+  | { code: 'pass_container_id' }
+  /** The container is stopped or paused: run this lifecycle action first. */
+  | { code: 'start_container'; action: 'start' | 'resume' }
+  /** The container is between states: wait, check its status, retry. */
+  | { code: 'wait_container' }
+  /** Transient (a deadline, a rate limit, a hung kit): retry in a moment. */
+  | { code: 'retry_later'; afterS?: number }
+  /** A path does not exist: look at what is there. */
+  | { code: 'list_dir'; path?: string }
+  /** A directory was given where a file is wanted, or the other way round. */
+  | { code: 'read_file'; path: string }
+  | { code: 'list_instead'; path: string }
+  /** An edit was refused because the file changed: read it again, then edit. */
+  | { code: 'reread_file'; path: string }
+  /** The text to replace is not in the file: read it and copy the exact text. */
+  | { code: 'copy_exact'; path: string }
+  /** The text to replace occurs more than once: widen it, or replace every occurrence. */
+  | { code: 'widen_match'; count: number }
+  /** A job handle is malformed: pass the one a run returned. */
+  | { code: 'pass_job' }
+  /** A watch cursor is malformed: pass one a watch returned, or none. */
+  | { code: 'pass_cursor' }
+  /** Events since a cursor are lost: watch again without it, and re-read what is watched. */
+  | { code: 'drop_cursor' }
+  /** container creation: no project, several projects, no server. */
+  | { code: 'create_project' }
+  | { code: 'choose_project'; choices: { id: string; name: string }[] }
+  | { code: 'rent_server' };
+
+export type NextCode = NextStep['code'];
+
 export class HoodyError extends Error {
   readonly kind: ErrorKind;
   readonly status?: number;
@@ -35,7 +76,9 @@ export class HoodyError extends Error {
   readonly source: string;
   readonly retryAfterS?: number;
   readonly data?: unknown;
-  /** What the caller should do next, when we know. */
+  /** What the caller should do next, as data (the tool layer words it). */
+  next?: NextStep;
+  /** Tool-neutral words for the next step, when `next` has no code for it (never a tool name). */
   hint?: string;
 
   constructor(init: {
@@ -47,6 +90,7 @@ export class HoodyError extends Error {
     retryAfterS?: number;
     data?: unknown;
     hint?: string;
+    next?: NextStep;
   }) {
     super(init.message);
     this.name = 'HoodyError';
@@ -57,6 +101,7 @@ export class HoodyError extends Error {
     this.retryAfterS = init.retryAfterS;
     this.data = init.data;
     this.hint = init.hint;
+    this.next = init.next;
   }
 }
 
@@ -113,7 +158,8 @@ export function normalizeError(status: number, text: string, source: string, ret
       message = status === 429 ? 'rate limited' : `HTTP ${status} with an empty body`;
     }
   }
-  return new HoodyError({ kind, status, code, message, source, retryAfterS, data });
+  const next: NextStep | undefined = kind === 'rate_limited' || kind === 'unavailable' ? { code: 'retry_later', afterS: retryAfterS } : undefined;
+  return new HoodyError({ kind, status, code, message, source, retryAfterS, data, next });
 }
 
 const REASONS = new Set([

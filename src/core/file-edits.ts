@@ -5,7 +5,7 @@
  * (sha256 re-check just before the PUT).
  */
 import { createHash } from 'node:crypto';
-import { HoodyError } from './errors.js';
+import { HoodyError, type NextStep } from './errors.js';
 import type { FileStat, FilesKit } from './kits/files.js';
 
 interface Mark {
@@ -43,7 +43,7 @@ export class FileEdits {
 
   async statOrFail(containerId: string, path: string, signal?: AbortSignal): Promise<FileStat> {
     const s = await this.files.stat(containerId, path, signal);
-    if (!s) throw new HoodyError({ kind: 'not_found', source: 'files', message: `${path} does not exist`, hint: 'file_list shows what is there' });
+    if (!s) throw new HoodyError({ kind: 'not_found', source: 'files', message: `${path} does not exist`, next: { code: 'list_dir', path } });
     return s;
   }
 
@@ -65,23 +65,23 @@ export class FileEdits {
     replaceAll: boolean,
     signal?: AbortSignal,
   ): Promise<EditResult> {
-    const refuse = (message: string, hint: string) => new HoodyError({ kind: 'conflict', source: 'files', message: `${message}; nothing written`, hint });
+    const refuse = (message: string, next: NextStep) => new HoodyError({ kind: 'conflict', source: 'files', message: `${message}; nothing written`, next });
     if (oldString === newString) throw new HoodyError({ kind: 'bad_request', source: 'files', message: 'old_string and new_string are the same', hint: 'nothing to change' });
     const s = await this.statOrFail(containerId, path, signal);
-    if (s.type === 'dir') throw new HoodyError({ kind: 'bad_request', source: 'files', message: `${path} is a directory`, hint: 'file_edit edits files' });
+    if (s.type === 'dir') throw new HoodyError({ kind: 'bad_request', source: 'files', message: `${path} is a directory`, hint: 'only files can be edited' });
     const seen = this.marks.get(this.#key(containerId, path));
     if (seen && (seen.size !== s.size || (seen.mtimeMs !== undefined && s.mtimeMs !== undefined && seen.mtimeMs !== s.mtimeMs))) {
-      throw refuse(`${path} changed since you last read it`, 'file_read it again, then edit');
+      throw refuse(`${path} changed since you last read it`, { code: 'reread_file', path });
     }
     const bytes = await this.files.readBytes(containerId, path, signal);
     const before = bytes.toString('utf8');
     const n = countOf(before, oldString);
-    if (n === 0) throw refuse(`old_string not found in ${path}`, 'file_read the file and copy the exact text, whitespace included');
-    if (n > 1 && !replaceAll) throw refuse(`old_string occurs ${n} times in ${path}`, 'add surrounding lines to make it unique, or pass replace_all=true');
+    if (n === 0) throw refuse(`old_string not found in ${path}`, { code: 'copy_exact', path });
+    if (n > 1 && !replaceAll) throw refuse(`old_string occurs ${n} times in ${path}`, { code: 'widen_match', count: n });
     const after = replaceAll ? before.split(oldString).join(newString) : before.replace(oldString, () => newString);
     const digest = createHash('sha256').update(bytes).digest('hex');
     if ((await this.files.sha256(containerId, path, signal)) !== digest) {
-      throw refuse(`${path} changed while it was being edited`, 'file_read it again, then edit');
+      throw refuse(`${path} changed while it was being edited`, { code: 'reread_file', path });
     }
     await this.files.write(containerId, path, Buffer.from(after, 'utf8'), { signal });
     await this.mark(containerId, path, signal);

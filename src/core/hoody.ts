@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { FileEdits } from './file-edits.js';
 import { ControlPlane, isId, type Container, type LifecycleOp } from './control.js';
 import { HoodyError } from './errors.js';
-import { request, sleep } from './http.js';
+import { request } from './http.js';
+import { poll } from './streams.js';
 import { Jobs } from './jobs.js';
 import { Lru } from './lru.js';
 import { FilesKit } from './kits/files.js';
@@ -23,32 +24,60 @@ export interface HoodyConfig {
   defaultContainer?: string;
 }
 
+export interface CreateContainerOptions {
+  /** Project id; default: the only project. */
+  project?: string;
+  /** Server id; default: the first active server rental. */
+  serverId?: string;
+  name?: string;
+  devKit?: boolean;
+}
+
+/**
+ * One principal's view of Hoody. Kit clients and services are made on first use: a server that
+ * only lists containers never builds a terminal client.
+ */
 export class Hoody {
   readonly control: ControlPlane;
   readonly resolver: KitResolver;
-  readonly kits: Kits;
-  readonly terminal: TerminalKit;
-  readonly files: FilesKit;
-  readonly jobs: Jobs;
-  readonly watch: WatchKit;
-  readonly watches: Watches;
   readonly config: HoodyConfig;
   readonly #names = new Lru<{ id: string; at: number }>(500);
-  /** Edits that refuse stale, missing or ambiguous changes (remembers what was last read here). */
-  readonly edits: FileEdits;
+  #kits?: Kits;
+  #terminal?: TerminalKit;
+  #files?: FilesKit;
+  #edits?: FileEdits;
+  #jobs?: Jobs;
+  #watch?: WatchKit;
+  #watches?: Watches;
 
   constructor(config: HoodyConfig, token: string) {
     this.config = config;
     this.control = new ControlPlane({ apiUrl: config.apiUrl, token, realm: config.realm });
     this.resolver = new KitResolver(this.control, this.control.base.href);
-    this.kits = new Kits(this.resolver, this.control);
-    this.terminal = new TerminalKit(this.kits);
-    this.files = new FilesKit(this.kits);
-    this.edits = new FileEdits(this.files, new Lru(2000));
-    this.jobs = new Jobs(this.terminal);
-    this.watch = new WatchKit(this.kits);
-    // Watchers this principal made, by container + paths, so a repeat watch reuses one.
-    this.watches = new Watches(this.watch, new Lru(100));
+  }
+
+  get kits(): Kits {
+    return (this.#kits ??= new Kits(this.resolver, this.control));
+  }
+  get terminal(): TerminalKit {
+    return (this.#terminal ??= new TerminalKit(this.kits));
+  }
+  get files(): FilesKit {
+    return (this.#files ??= new FilesKit(this.kits));
+  }
+  /** Edits that refuse stale, missing or ambiguous changes (remembers what was last read here). */
+  get edits(): FileEdits {
+    return (this.#edits ??= new FileEdits(this.files, new Lru(2000)));
+  }
+  get jobs(): Jobs {
+    return (this.#jobs ??= new Jobs(this.terminal));
+  }
+  get watch(): WatchKit {
+    return (this.#watch ??= new WatchKit(this.kits));
+  }
+  /** Watchers this principal made, by container + paths, so a repeat watch reuses one. */
+  get watches(): Watches {
+    return (this.#watches ??= new Watches(this.watch, new Lru(100)));
   }
 
   /** The container id for an id-or-name reference (or the configured default). */
@@ -59,7 +88,7 @@ export class Hoody {
         kind: 'bad_request',
         source: 'config',
         message: 'no container given',
-        hint: 'pass `container` (an id or name from container_list), or start the server with --container',
+        next: { code: 'pass_container' },
       });
     }
     if (isId(r)) return r;
@@ -77,10 +106,10 @@ export class Hoody {
         kind: 'conflict',
         source: 'api',
         message: `${matches.length} containers are named "${r}" (${matches.map((c) => `${c.id} in ${c.project_alias ?? c.project_id}`).join(', ')})`,
-        hint: 'pass the container id instead',
+        next: { code: 'pass_container_id' },
       });
     }
-    throw new HoodyError({ kind: 'not_found', source: 'api', message: `no container named or with id "${r}"`, hint: 'call container_list to see the containers' });
+    throw new HoodyError({ kind: 'not_found', source: 'api', message: `no container named or with id "${r}"`, next: { code: 'list_containers' } });
   }
 
   async container(ref: string | undefined, signal?: AbortSignal): Promise<Container> {
@@ -90,8 +119,57 @@ export class Hoody {
     return c;
   }
 
-  forgetName(name: string) {
-    this.#names.delete(name);
+  /** Where a new container goes: the given project and server, or the defaults (the only project, the first active rental). */
+  async placement(opts: { project?: string; serverId?: string }, signal?: AbortSignal): Promise<{ projectId: string; serverId: string }> {
+    let projectId = opts.project;
+    if (!projectId) {
+      const projects = await this.control.listProjects(signal);
+      if (projects.length !== 1) {
+        throw new HoodyError({
+          kind: 'bad_request',
+          source: 'api',
+          message: projects.length ? `${projects.length} projects exist` : 'no project exists',
+          next: projects.length ? { code: 'choose_project', choices: projects.map((p) => ({ id: p.id, name: p.alias })) } : { code: 'create_project' },
+        });
+      }
+      projectId = projects[0]!.id;
+    }
+    let serverId = opts.serverId;
+    if (!serverId) {
+      const rentals = await this.control.listRentals(signal);
+      serverId = rentals.find((r) => r.status === 'active')?.server_id ?? rentals[0]?.server_id;
+      if (!serverId) throw new HoodyError({ kind: 'bad_request', source: 'api', message: 'no server rental found', next: { code: 'rent_server' } });
+    }
+    return { projectId, serverId };
+  }
+
+  /** Create a container where `placement` puts it (not waiting for it: see `waitReady`). */
+  async createContainer(opts: CreateContainerOptions, signal?: AbortSignal): Promise<Container> {
+    const { projectId, serverId } = await this.placement(opts, signal);
+    const body: Record<string, unknown> = { server_id: serverId };
+    if (opts.name) body.name = opts.name;
+    if (opts.devKit !== undefined) body.dev_kit = opts.devKit;
+    const c = await this.control.createContainer(projectId, body, signal);
+    this.resolver.remember(c);
+    return c;
+  }
+
+  /** Delete a container (by id or name) and forget what was cached about it. */
+  async deleteContainer(ref: string | undefined, signal?: AbortSignal): Promise<Container> {
+    const c = await this.container(ref, signal);
+    await this.control.deleteContainer(c.id, signal);
+    this.resolver.invalidate(c.id);
+    this.#names.delete(c.name);
+    return c;
+  }
+
+  /** Restore a snapshot: the container's processes restart, so cached kit URLs are dropped. */
+  async restoreSnapshot(id: string, snapshot: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.control.restoreSnapshot(id, snapshot, signal);
+    } finally {
+      this.resolver.invalidate(id);
+    }
   }
 
   /**
@@ -107,16 +185,17 @@ export class Hoody {
     this.resolver.remember(c);
     if (c.status !== 'running') return { container: c, ready: false };
     const url = new URL('/api/v1/files/health', this.resolver.urlFor(c, 'files'));
-    for (let i = 0; ; i++) {
-      const res = await request({ method: 'GET', url, source: 'files', signal: opts.signal, timeoutMs: 5_000, retry: { attempts: 1 } }).catch(
-        () => undefined,
-      );
+    const answers = async (signal: AbortSignal) => {
+      const res = await request({ method: 'GET', url, source: 'files', signal, timeoutMs: 5_000, deadlineMs: 5_000, retry: { attempts: 1 } }).catch(() => undefined);
       await res?.body.dump().catch(() => undefined);
-      if (res && res.status < 500) return { container: c, ready: true };
-      if (Date.now() >= opts.deadline) return { container: c, ready: false };
-      await opts.onTick?.({ ...c, status: 'running (kits starting)' });
-      await sleep(Math.min(250 * 2 ** Math.min(i, 3), Math.max(0, opts.deadline - Date.now())), opts.signal);
+      return !!res && res.status < 500;
+    };
+    const checks = poll({ read: answers, interval: (i) => 250 * 2 ** Math.min(i, 3), until: opts.deadline, signal: opts.signal, source: 'files' });
+    for await (const ok of checks) {
+      if (ok) return { container: c, ready: true };
+      if (Date.now() < opts.deadline) await opts.onTick?.({ ...c, status: 'running (kits starting)' });
     }
+    return { container: c, ready: false };
   }
 
   /** Run a lifecycle action and wait (until `deadline`) for the state it leads to. */
@@ -134,7 +213,7 @@ export class Hoody {
         kind: 'conflict',
         source: 'api',
         message: r.message ?? `cannot ${op} a container that is ${r.status}`,
-        hint: r.status === 'stopped' ? 'start it first' : r.status === 'paused' ? 'resume it first' : undefined,
+        next: r.status === 'stopped' ? { code: 'start_container', action: 'start' } : r.status === 'paused' ? { code: 'start_container', action: 'resume' } : undefined,
       });
     }
     if (target === 'running') {

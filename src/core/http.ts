@@ -59,6 +59,15 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Per attempt, until the response headers arrive (an upload's body counts; a download's does not). */
   timeoutMs?: number;
+  /**
+   * Overall deadline for an answer (the response headers), across every attempt and the waits
+   * between them, in ms. Default: 25 s for GET/HEAD/OPTIONS, 60 s for other methods, none for a
+   * streamed body (bounded by undici's idle timeouts and the caller's signal). A caller that
+   * legitimately waits longer (a snapshot, a lifecycle action) passes its own.
+   */
+  deadlineMs?: number;
+  /** What answers, for the deadline error: "the files kit of container …". Default from `source`. */
+  label?: string;
   retry?: Partial<RetryPolicy>;
 }
 
@@ -79,16 +88,21 @@ export interface HttpResponse {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const READ_DEADLINE_MS = 25_000;
+export const WRITE_DEADLINE_MS = 60_000;
 const RETRY_STATUS = new Set([502, 503, 504]);
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Wait `ms`; rejects with the signal's reason on abort. `background`: the timer does not keep the process alive. */
+export function sleep(ms: number, signal?: AbortSignal, background = false): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
+    if (background) t.unref();
     const onAbort = () => {
       clearTimeout(t);
       reject(signal!.reason);
@@ -121,23 +135,55 @@ function encodeBody(opts: RequestOptions): { body: Body; headers: Record<string,
   return { body: JSON.stringify(b), headers, replayable: true };
 }
 
+function defaultDeadline(method: string, replayable: boolean): number {
+  if (!replayable) return Infinity;
+  return READS.has(method) ? READ_DEADLINE_MS : WRITE_DEADLINE_MS;
+}
+
+function surface(source: string): string {
+  return source === 'api' ? 'the Hoody control plane' : `the ${source} kit`;
+}
+
+/** The error for a request whose deadline passed: what hung, which operation, what to do. */
+function deadlineError(opts: RequestOptions, method: string, ms: number): HoodyError {
+  return new HoodyError({
+    kind: 'timeout',
+    code: 'DEADLINE',
+    source: opts.source,
+    message: `${opts.label ?? surface(opts.source)} did not answer ${method} ${opts.url.pathname} within ${Math.round(ms / 1000)} s`,
+    hint: 'it may be overloaded or hung',
+    next: { code: 'retry_later' },
+  });
+}
+
 /**
- * One HTTP exchange with bounded, jittered retries. Returns the response for any status the
- * caller should see (including 4xx); throws HoodyError for what retries could not fix.
+ * One HTTP exchange with bounded, jittered retries, within one overall deadline. Returns the
+ * response for any status the caller should see (including 4xx); throws HoodyError for what
+ * retries could not fix.
  */
 export async function request(opts: RequestOptions): Promise<HttpResponse> {
   const policy = { ...DEFAULT_RETRY, ...opts.retry };
   const method = opts.method.toUpperCase();
   const idempotent = opts.idempotent ?? IDEMPOTENT.has(method);
   const { body, headers, replayable } = encodeBody(opts);
+  const budget = opts.deadlineMs ?? defaultDeadline(method, replayable);
+  const deadline = Date.now() + budget;
   let lastErr: HoodyError | undefined;
+  const inTime = (waitMs: number) => Date.now() + waitMs < deadline;
+  const wait = (ms: number) =>
+    sleep(ms, opts.signal).catch((reason) => {
+      throw toHoodyError(reason, opts.source);
+    });
 
   for (let attempt = 0; attempt < policy.attempts; attempt++) {
     if (opts.signal?.aborted) throw toHoodyError(opts.signal.reason ?? new DOMException('aborted', 'AbortError'), opts.source);
     // The timeout runs until the response headers arrive; a body that then streams for minutes
     // (a download) is bounded by undici's idle timeouts instead, and by the caller's signal.
+    const remaining = deadline - Date.now();
+    const byDeadline = remaining <= (opts.timeoutMs ?? Infinity);
+    const limit = Math.min(opts.timeoutMs ?? Infinity, remaining);
     const timeout = new AbortController();
-    const timer = opts.timeoutMs ? setTimeout(() => timeout.abort(new DOMException('timed out', 'TimeoutError')), opts.timeoutMs) : undefined;
+    const timer = Number.isFinite(limit) ? setTimeout(() => timeout.abort(new DOMException('timed out', 'TimeoutError')), Math.max(0, limit)) : undefined;
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
     let res: Dispatcher.ResponseData;
     try {
@@ -151,29 +197,31 @@ export async function request(opts: RequestOptions): Promise<HttpResponse> {
       clearTimeout(timer);
     } catch (err) {
       clearTimeout(timer);
+      if (opts.signal?.aborted) throw toHoodyError(opts.signal.reason ?? err, opts.source);
+      if (timeout.signal.aborted && byDeadline) throw deadlineError(opts, method, budget);
       const e = toHoodyError(err, opts.source);
-      if (e.kind === 'aborted' && opts.signal?.aborted) throw e;
       if (e.kind === 'aborted') throw new HoodyError({ ...e, kind: 'timeout', message: `request to ${opts.source} timed out`, source: e.source });
       lastErr = e;
       const neverReached = !!e.code && NEVER_REACHED.has(e.code);
       if (!replayable || attempt === policy.attempts - 1) throw e;
+      const delay = backoff(policy, attempt);
+      if (!inTime(delay)) throw e.kind === 'timeout' ? deadlineError(opts, method, budget) : e;
       if (!neverReached && !idempotent && !(await safeToResend(opts))) throw e;
-      await sleep(backoff(policy, attempt), opts.signal);
+      await wait(delay);
       continue;
     }
 
     const status = res.statusCode;
     const retryAfter = parseRetryAfter(res.headers['retry-after']);
-    const canTryAgain = replayable && attempt < policy.attempts - 1;
+    const delay = retryAfter !== undefined ? retryAfter * 1000 : backoff(policy, attempt);
+    // A retry that would pass the deadline is not made: the caller sees this answer.
+    const canTryAgain = replayable && attempt < policy.attempts - 1 && inTime(delay);
     const retryable429 = status === 429 && (retryAfter ?? 0) <= policy.maxRetryAfterS;
     const retryable5xx = canTryAgain && RETRY_STATUS.has(status) && (idempotent || (await safeToResend(opts)));
     if (canTryAgain && (retryable429 || retryable5xx)) {
       const text = await res.body.text().catch(() => '');
       lastErr = normalizeError(status, text, opts.source, retryAfter);
-      const wait = retryAfter !== undefined ? retryAfter * 1000 : backoff(policy, attempt);
-      await sleep(wait, opts.signal).catch((reason) => {
-        throw toHoodyError(reason, opts.source);
-      });
+      await wait(delay);
       continue;
     }
     return { status, headers: res.headers, body: res.body };

@@ -9,8 +9,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { HoodyError } from './errors.js';
-import { sleep } from './http.js';
 import { Lru } from './lru.js';
+import { poll } from './streams.js';
 import type { CommandResult, TerminalKit } from './kits/terminal.js';
 
 export interface JobState extends CommandResult {
@@ -18,9 +18,28 @@ export interface JobState extends CommandResult {
   done: boolean;
 }
 
-export interface JobUpdate extends JobState {
-  /** Output that appeared since the previous update. */
+export interface JobProgress extends JobState {
+  /** Output new since the previous update (updates, follow), or not shown to this caller before (cancel). */
   fresh: string;
+}
+
+export interface JobUpdate extends JobProgress {
+  /** Where the output not yet shown to this caller in a result starts. */
+  shownFrom: number;
+}
+
+export interface CommandOptions {
+  command: string;
+  cwd?: string;
+  user?: string;
+  env?: Record<string, string>;
+  timeoutS?: number;
+}
+
+export interface WaitOptions {
+  /** Follow the job (epoch ms) until it finishes or this passes; omitted or past: its state now. */
+  until?: number;
+  signal?: AbortSignal;
 }
 
 const FINISHED = new Set(['completed', 'aborted', 'timeout', 'failed', 'killed', 'error']);
@@ -31,9 +50,16 @@ const MAX_KEPT_OUTPUT = 4 * 1024 * 1024;
 export function parseJob(job: string): { terminalId: string; commandId: string } {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(job.trim());
   if (!m) {
-    throw new HoodyError({ kind: 'bad_request', source: 'exec', message: `"${job}" is not a job handle`, hint: 'pass the job value exec_run returned, e.g. "23817-4410"' });
+    throw new HoodyError({ kind: 'bad_request', source: 'exec', message: `"${job}" is not a job handle (like "23817-4410")`, next: { code: 'pass_job' } });
   }
   return { terminalId: m[1]!, commandId: m[2]! };
+}
+
+/** The last of a job's updates, as a result: `fresh` is all the output the caller had not been shown. */
+async function asResult(updates: AsyncIterable<JobUpdate>): Promise<JobUpdate> {
+  let last: JobUpdate | undefined;
+  for await (const u of updates) last = u;
+  return { ...last!, fresh: last!.output.slice(last!.shownFrom) };
 }
 
 export class Jobs {
@@ -41,16 +67,12 @@ export class Jobs {
   readonly #reserved = new Set<string>();
   /** Jobs handed out as running, watched in the background until they finish (see `track`). */
   readonly #tracked = new Set<string>();
-  /** How much of each job's output a caller has already been shown (so exec_status shows what is new). */
+  /** How much of each job's output a caller has already been shown (so a status shows only what is new). */
   readonly #seen = new Lru<number>(MAX_KEPT * 4);
 
   constructor(private readonly terminal: TerminalKit) {}
 
-  async start(
-    containerId: string,
-    opts: { command: string; cwd?: string; user?: string; env?: Record<string, string>; timeoutS?: number },
-    signal?: AbortSignal,
-  ): Promise<JobState> {
+  async start(containerId: string, opts: CommandOptions, signal?: AbortSignal): Promise<JobState> {
     const live = await this.terminal.sessionIds(containerId, signal);
     let terminalId = 0;
     for (let i = 0; i < 50 && !terminalId; i++) {
@@ -90,12 +112,47 @@ export class Jobs {
     return kept && Date.now() - kept.at < KEEP_MS ? kept.state : undefined;
   }
 
-  seen(containerId: string, job: string): number {
-    return this.#seen.get(this.#keyOf(containerId, job)) ?? 0;
+  /** The state with the output not yet shown to this principal as `fresh`; from now on it counts as shown. */
+  #shown(containerId: string, state: JobState): JobUpdate {
+    const key = this.#keyOf(containerId, state.job);
+    const from = Math.min(this.#seen.get(key) ?? 0, state.output.length);
+    this.#seen.set(key, state.output.length);
+    return { ...state, fresh: state.output.slice(from), shownFrom: from };
   }
 
-  markSeen(containerId: string, job: string, chars: number): void {
-    this.#seen.set(this.#keyOf(containerId, job), chars);
+  /**
+   * A job's updates, for a caller that waits on it: first its state now (`fresh` = the output
+   * this caller has not been shown), then each new piece of output (`fresh` = new since the
+   * previous update) until it finishes or `until` passes. `shownFrom` says where this caller's
+   * unseen output starts. When the updates end, what they carried counts as shown, and a job
+   * still running is watched in the background so its result outlives the kit's memory.
+   */
+  async *updates(containerId: string, from: string | JobState, wait: WaitOptions = {}): AsyncGenerator<JobUpdate> {
+    const first = typeof from === 'string' ? await this.get(containerId, from, wait.signal) : from;
+    const key = this.#keyOf(containerId, first.job);
+    const shownFrom = Math.min(this.#seen.get(key) ?? 0, first.output.length);
+    let last: JobUpdate = { ...first, fresh: first.output.slice(shownFrom), shownFrom };
+    try {
+      yield last;
+      if (first.done || wait.until === undefined || wait.until <= Date.now()) return;
+      for await (const u of this.follow(containerId, first.job, { until: wait.until, signal: wait.signal, seen: first.output.length })) {
+        last = { ...u, shownFrom: Math.min(shownFrom, u.output.length) };
+        yield last;
+      }
+    } finally {
+      this.#seen.set(key, last.output.length);
+      if (!last.done) this.track(containerId, last.job);
+    }
+  }
+
+  /** Start a command and follow it until `wait.until`: its state then (`fresh`: all its output so far). */
+  async run(containerId: string, opts: CommandOptions, wait: WaitOptions = {}): Promise<JobUpdate> {
+    return asResult(this.updates(containerId, await this.start(containerId, opts, wait.signal), wait));
+  }
+
+  /** A job's state after following it until `wait.until` (`fresh`: the output not shown before). */
+  async status(containerId: string, job: string, wait: WaitOptions = {}): Promise<JobUpdate> {
+    return asResult(this.updates(containerId, job, wait));
   }
 
   async get(containerId: string, job: string, signal?: AbortSignal): Promise<JobState> {
@@ -108,7 +165,7 @@ export class Jobs {
         kind: 'not_found',
         source: 'exec',
         message: `job ${job} is unknown in this container (or its result expired)`,
-        hint: 'jobs are per container: check the container argument',
+        hint: 'jobs are per container: check which container it ran in',
       });
     }
     const state = this.#state(job, r);
@@ -124,23 +181,31 @@ export class Jobs {
     containerId: string,
     job: string,
     opts: { until: number; signal?: AbortSignal; seen?: number },
-  ): AsyncGenerator<JobUpdate> {
+  ): AsyncGenerator<JobProgress> {
     let seen = opts.seen ?? 0;
     let interval = 20; // quick commands answer in tens of ms; back off to 1 s for long ones
-    for (;;) {
-      const state = await this.get(containerId, job, opts.signal);
-      const fresh = state.output.length > seen ? state.output.slice(seen) : '';
-      const now = Date.now();
-      if (fresh || state.done || now >= opts.until) {
-        seen = Math.max(seen, state.output.length);
-        yield { ...state, fresh };
-      }
-      if (state.done || now >= opts.until) return;
-      await sleep(Math.min(interval, Math.max(0, opts.until - Date.now())), opts.signal);
+    let quiet: JobProgress | undefined; // the last state with nothing new: yielded if it is the one at the deadline
+    const states = poll({
+      read: (signal) => this.get(containerId, job, signal),
       // /result returns the whole output every time: poll a chatty job less often (1 s per MB,
       // at most 10 s) so a long build does not pull its log over and over.
-      interval = Math.max(Math.min(1000, Math.round(interval * 1.5)), Math.min(10_000, state.output.length / 1000));
+      interval: (_n, state) => {
+        const now = interval;
+        interval = Math.max(Math.min(1000, Math.round(interval * 1.5)), Math.min(10_000, state.output.length / 1000));
+        return now;
+      },
+      until: opts.until,
+      signal: opts.signal,
+      source: 'terminal',
+    });
+    for await (const state of states) {
+      const fresh = state.output.length > seen ? state.output.slice(seen) : '';
+      seen = Math.max(seen, state.output.length);
+      quiet = fresh || state.done ? undefined : { ...state, fresh };
+      if (!quiet) yield { ...state, fresh };
+      if (state.done) return;
     }
+    if (quiet) yield quiet;
   }
 
   /**
@@ -152,33 +217,38 @@ export class Jobs {
     const key = this.#keyOf(containerId, job);
     if (this.#tracked.has(key) || this.#keptState(containerId, job)) return;
     this.#tracked.add(key);
-    const started = Date.now();
-    let delay = 1000;
-    const tick = async () => {
-      const state = await this.get(containerId, job).catch((err: unknown) => (err instanceof HoodyError && err.kind === 'not_found' ? 'gone' : undefined));
-      if (state === 'gone' || (state && state.done) || Date.now() - started > 24 * 3600_000) {
+    const states = poll({
+      // A failed read is tried again later; only "gone" or "done" ends the watch.
+      read: () => this.get(containerId, job).catch((err: unknown) => (err instanceof HoodyError && err.kind === 'not_found' ? 'gone' : undefined)),
+      interval: (n) => Math.min(60_000, 1000 * 2 ** n), // 1, 2, 4 … 60 s apart
+      background: true,
+      until: Date.now() + 24 * 3600_000,
+    });
+    void (async () => {
+      try {
+        for await (const state of states) if (state === 'gone' || state?.done) break;
+      } finally {
         this.#tracked.delete(key);
-        return;
       }
-      delay = Math.min(60_000, delay * 2);
-      setTimeout(tick, delay).unref();
-    };
-    setTimeout(tick, delay).unref();
+    })().catch(() => undefined);
   }
 
-  async cancel(containerId: string, job: string, force: boolean, signal?: AbortSignal): Promise<JobState> {
+  /** Stop a job (SIGINT, or SIGKILL with force) and return its final state with the output not shown before. */
+  async cancel(containerId: string, job: string, force: boolean, signal?: AbortSignal): Promise<JobUpdate> {
+    return this.#shown(containerId, await this.#cancel(containerId, job, force, signal));
+  }
+
+  async #cancel(containerId: string, job: string, force: boolean, signal?: AbortSignal): Promise<JobState> {
     const { commandId } = parseJob(job);
     const kept = this.#keptState(containerId, job);
     if (kept) return kept;
     await this.terminal.abort(containerId, commandId, force, signal);
     // The abort answer may precede the process's exit: read until it is final (bounded).
-    const deadline = Date.now() + 5_000;
-    let state = await this.get(containerId, job, signal);
-    while (!state.done && Date.now() < deadline) {
-      await sleep(100, signal);
-      state = await this.get(containerId, job, signal);
+    let state: JobState | undefined;
+    for await (state of poll({ read: (s) => this.get(containerId, job, s), interval: () => 100, until: Date.now() + 5_000, signal, source: 'terminal' })) {
+      if (state.done) break;
     }
-    return state;
+    return state!;
   }
 
   async input(containerId: string, job: string, input: { text?: string; keys?: string[] }, signal?: AbortSignal): Promise<{ bytes?: number; keys?: number }> {

@@ -5,7 +5,7 @@
  *
  * `server_name`, never `subserver_name` [S:423]; the containers domain derives from the API URL
  * [S:93] (`api.hoody.icu` → `containers.hoody.icu`, `api.localhost:8080` → `containers.localhost:8080`).
- * Kit URLs are capabilities: they never leave this module except through container_get.
+ * Kit URLs are capabilities: they never leave this module except through `urlFor` (for a person to open).
  */
 import { Readable } from 'node:stream';
 import { CLAIM_CODES, CLAIM_KITS, Claims } from './claims.js';
@@ -121,7 +121,7 @@ export class Kits {
       const base = await this.resolver.baseUrl(containerId, kit, req.signal);
       const url = withQuery(new URL(req.path, base), req.query);
       const headers = claimed ? { ...req.headers, ...(await this.claims.headers(containerId, req.signal)) } : req.headers;
-      const res = await request({ ...req, headers, url, source });
+      const res = await request({ ...req, headers, url, source, label: `the ${source} kit of container ${containerId}` });
       // The proxy's own 404/502 pages (HTML) mean the URL may be stale; a kit's JSON 404 is an answer.
       const fromProxy = (header(res, 'content-type') ?? '').includes('text/html');
       if (res.status === 502 || res.status === 503 || (res.status === 404 && fromProxy)) this.resolver.invalidate(containerId);
@@ -156,9 +156,7 @@ export class Kits {
       kind: 'not_running',
       source: 'api',
       message: `container ${c.name} is ${c.status}`,
-      hint: transitional
-        ? 'wait a few seconds and retry (container_get shows its status)'
-        : `call container_action with action "${action}" first`,
+      next: transitional ? { code: 'wait_container' } : { code: 'start_container', action },
     });
   }
 }

@@ -4,8 +4,8 @@
  * Watchers are reused per container + path set and cleaned up when the kit's limit is hit.
  */
 import { HoodyError } from './errors.js';
-import { sleep } from './http.js';
-import type { WatchEvent, WatchKit } from './kits/watch.js';
+import type { EventPage, WatchEvent, WatchKit } from './kits/watch.js';
+import { poll, resumable, type StreamEvent } from './streams.js';
 
 export interface WatchResult {
   events: WatchEvent[];
@@ -22,7 +22,7 @@ interface Store {
 
 export function parseCursor(cursor: string): { watcherId: string; sinceId: number } {
   const m = /^([0-9a-fA-F-]{36})@(\d+)$/.exec(cursor.trim());
-  if (!m) throw new HoodyError({ kind: 'bad_request', source: 'watch', message: `"${cursor}" is not a file_watch cursor`, hint: 'pass the cursor a previous file_watch returned, or omit since' });
+  if (!m) throw new HoodyError({ kind: 'bad_request', source: 'watch', message: `"${cursor}" is not a watch cursor`, next: { code: 'pass_cursor' } });
   return { watcherId: m[1]!, sinceId: Number(m[2]) };
 }
 
@@ -34,8 +34,12 @@ export class Watches {
     private readonly store: Store,
   ) {}
 
+  #key(containerId: string, paths: string[]) {
+    return `${containerId}:${[...paths].sort().join('\0')}`;
+  }
+
   async #watcherFor(containerId: string, paths: string[], signal?: AbortSignal): Promise<{ id: string; fresh: boolean }> {
-    const key = `${containerId}:${[...paths].sort().join('\0')}`;
+    const key = this.#key(containerId, paths);
     const known = this.store.get(key);
     if (known) return { id: known, fresh: false };
     let id: string;
@@ -55,29 +59,51 @@ export class Watches {
   /**
    * Call `changed` whenever `path` (a file, or anything under a directory) changes, until `signal`
    * aborts. A file is watched through its directory, so editors that replace it by rename are
-   * seen. Resolves once the watcher is in place; a lost cursor re-arms it and reports a change
-   * (the state may have moved); repeated failures end the watch.
+   * seen. Resolves once the watcher is in place. Transient failures resume from the cursor; a lost
+   * cursor re-arms the watch and reports a change (the state may have moved); repeated failures
+   * end the watch.
    */
   async follow(containerId: string, path: string, isDir: boolean, changed: () => void, signal: AbortSignal): Promise<void> {
     const dir = isDir ? path : path.slice(0, path.lastIndexOf('/')) || '/';
-    const arm = async () => (await this.wait(containerId, { paths: [dir], until: Date.now(), signal })).cursor;
-    let cursor = await arm();
+    const arm = async (s: AbortSignal) => (await this.wait(containerId, { paths: [dir], until: Date.now(), signal: s })).cursor;
+    const batches = resumable<WatchEvent[] | null>({
+      since: await arm(signal),
+      signal,
+      source: 'watch',
+      reopen: () => 0,
+      retryable: () => true,
+      open: (cursor, s) => this.#batches(containerId, cursor!, [dir], s),
+    });
     void (async () => {
-      for (let failures = 0; !signal.aborted && failures < 5; ) {
-        try {
-          const r = await this.wait(containerId, { since: cursor, until: Date.now() + 25_000, signal });
-          cursor = r.cursor;
-          failures = 0;
-          if (r.events.some((e) => isDir || e.path === path || e.oldPath === path)) changed();
-        } catch {
-          if (signal.aborted) return;
-          failures += 1;
-          await sleep(1000 * failures, signal).catch(() => undefined);
-          cursor = await arm().catch(() => cursor);
-          changed();
-        }
+      for await (const b of batches) if (!b.data || b.data.some((e) => isDir || e.path === path || e.oldPath === path)) changed();
+    })().catch(() => undefined);
+  }
+
+  /** One long wait from `cursor` as stream events: a batch of changes, or `null` when the cursor was lost and the watch re-armed. */
+  async *#batches(containerId: string, cursor: string, paths: string[], signal: AbortSignal): AsyncGenerator<StreamEvent<WatchEvent[] | null>> {
+    let r: WatchResult;
+    try {
+      r = await this.wait(containerId, { since: cursor, until: Date.now() + 25_000, signal });
+    } catch (err) {
+      if (!(err instanceof HoodyError && err.next?.code === 'drop_cursor')) throw err;
+      if (err.kind === 'not_found') this.store.delete(this.#key(containerId, paths));
+      yield { id: (await this.wait(containerId, { paths, until: Date.now(), signal })).cursor, data: null };
+      return;
+    }
+    if (r.events.length) yield { id: r.cursor, data: r.events };
+  }
+
+  /** One page of events after `sinceId`; a lost cursor says so and what to do. */
+  async #page(containerId: string, watcherId: string, sinceId: number | undefined, signal?: AbortSignal) {
+    try {
+      return await this.kit.events(containerId, watcherId, sinceId, signal);
+    } catch (err) {
+      if (err instanceof HoodyError && (err.kind === 'not_found' || err.code === 'HISTORY_GAP')) {
+        err.next = { code: 'drop_cursor' };
+        err.message = err.code === 'HISTORY_GAP' ? 'the cursor is older than the events the kit still holds' : 'the watcher behind this cursor is gone';
       }
-    })();
+      throw err;
+    }
   }
 
   /**
@@ -94,24 +120,16 @@ export class Watches {
       watcherId = w.id;
       if (!w.fresh) sinceId = (await this.kit.events(containerId, watcherId, undefined, opts.signal)).newest ?? 0;
     }
-    let interval = 100;
-    for (;;) {
-      let page;
-      try {
-        page = await this.kit.events(containerId, watcherId, sinceId, opts.signal);
-      } catch (err) {
-        if (err instanceof HoodyError && (err.kind === 'not_found' || err.code === 'HISTORY_GAP')) {
-          err.hint = 'events since this cursor are lost; call file_watch again without since (then re-read what you watch)';
-          err.message = err.code === 'HISTORY_GAP' ? 'the cursor is older than the events the kit still holds' : 'the watcher behind this cursor is gone';
-        }
-        throw err;
-      }
-      const last = page.events.at(-1)?.id ?? sinceId ?? 0;
-      if (page.events.length || Date.now() >= opts.until) {
-        return { events: page.events, cursor: `${watcherId}@${last}`, more: page.newest !== undefined && page.newest > last };
-      }
-      await sleep(Math.min(interval, Math.max(0, opts.until - Date.now())), opts.signal);
-      interval = Math.min(500, interval * 2);
-    }
+    const pages = poll({
+      read: (s) => this.#page(containerId, watcherId, sinceId, s),
+      interval: (n) => Math.min(500, 100 * 2 ** n),
+      until: opts.until,
+      signal: opts.signal,
+      source: 'watch',
+    });
+    let page: EventPage | undefined;
+    for await (page of pages) if (page.events.length) break;
+    const last = page!.events.at(-1)?.id ?? sinceId ?? 0;
+    return { events: page!.events, cursor: `${watcherId}@${last}`, more: page!.newest !== undefined && page!.newest > last };
   }
 }

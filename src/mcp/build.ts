@@ -6,7 +6,7 @@
 import { McpServer, ResourceTemplate, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
 import type { ResourceDefinition } from './define-resource.js';
 import { annotationsFor, DEFAULT_DEADLINE_S, inputOf, type AnyTool, type ToolContext } from './define-tool.js';
-import { enforceBudget, errorResult, fail, plainErrors, Reply } from './result.js';
+import { enforceBudget, errorResult, fail, plainErrors, Reply, type DescribeError } from './result.js';
 import { clientSchema } from './schema.js';
 import { createSubscriptions, type Subscriptions } from './subscriptions.js';
 
@@ -27,6 +27,8 @@ export interface BuildOptions<D> {
    * connection that carries notifications after the request that asked can offer them.
    */
   subscriptions?: 'own' | Subscriptions;
+  /** Words for errors (tool and resource errors): what happened — what to do. Default: message — hint. */
+  describeError?: DescribeError;
 }
 
 /**
@@ -93,7 +95,7 @@ async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: S
   try {
     return await Promise.race([work(), expired]);
   } catch (err) {
-    return errorResult(err);
+    return errorResult(err, opts.describeError);
   } finally {
     clearTimeout(timer);
     progress.stop();
@@ -166,7 +168,7 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
       signal: ctx.mcpReq.signal,
     });
     if (!r.uri.includes('{')) {
-      server.registerResource(r.name, r.uri, meta, (uri, ctx) => plainErrors(r.read(uri, {}, rctx(ctx))));
+      server.registerResource(r.name, r.uri, meta, (uri, ctx) => plainErrors(r.read(uri, {}, rctx(ctx)), opts.describeError));
       continue;
     }
     const complete = r.complete
@@ -192,7 +194,7 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
     });
     server.registerResource(r.name, template, meta, (uri, vars, ctx) => {
       const flat = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
-      return plainErrors(r.read(uri, flat, rctx(ctx)));
+      return plainErrors(r.read(uri, flat, rctx(ctx)), opts.describeError);
     });
   }
   return server;

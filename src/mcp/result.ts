@@ -76,6 +76,8 @@ export interface ClipOptions {
   head?: number;
   /** Where the rest is: a URI, an argument to pass (`offset=…`). */
   more?: string;
+  /** A resource holding the whole text, linked only when the section is cut. */
+  link?: { uri: string; name: string; mimeType?: string };
 }
 
 interface Section {
@@ -148,6 +150,11 @@ export class Reply {
       } else left += 1;
     }
     const texts = fitSections(this.#sections, room);
+    const links = [...this.#links];
+    texts.forEach((t, i) => {
+      const link = this.#sections[i]!.clip?.link;
+      if (link && t !== this.#sections[i]!.text) links.push(resourceLink(link.uri, link.name, { mimeType: link.mimeType }));
+    });
     if (left) texts.push(`(${left} of ${this.#images.length} images left out: over the ${budget}-character budget)`);
     const content: ContentBlock[] = images.map((img) => ({
       type: 'image' as const,
@@ -155,7 +162,7 @@ export class Reply {
       mimeType: img.mimeType,
     }));
     if (texts.length) content.push({ type: 'text', text: texts.join('\n') });
-    content.push(...this.#links);
+    content.push(...links);
     return {
       content,
       ...(this.#structured ? { structuredContent: this.#structured } : {}),
@@ -191,11 +198,16 @@ function fitSections(sections: Section[], room: number): string[] {
 /** What happened, then what to do: `message — hint`. */
 const explain = (message: string, hint?: string) => (hint ? `${message} — ${hint}` : message);
 
+/** The app's wording of an error (what happened — what to do); undefined falls back to message — hint. */
+export type DescribeError = (err: unknown) => string | undefined;
+
 /**
  * An error as a caller can act on it. Errors carry an optional `hint` (what to do next);
  * anything else is reported by its message only — never a stack trace.
  */
-function describe(err: unknown): string {
+function describe(err: unknown, custom?: DescribeError): string {
+  const words = custom?.(err);
+  if (words) return words;
   const e = err as { message?: unknown; hint?: string };
   return explain(typeof e?.message === 'string' && e.message ? e.message : 'unexpected failure', e?.hint);
 }
@@ -205,8 +217,8 @@ export function fail(message: string, hint?: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: explain(message, hint) }] };
 }
 
-export function errorResult(err: unknown): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: describe(err) }] };
+export function errorResult(err: unknown, custom?: DescribeError): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: describe(err, custom) }] };
 }
 
 /** The last line of defence: no result leaves larger than the budget, whatever a tool did. */
@@ -226,10 +238,10 @@ export function enforceBudget(result: CallToolResult, budget = BUDGET_CHARS): Ca
 }
 
 /** Resource errors travel as JSON-RPC errors: keep their message and hint, drop everything else. */
-export async function plainErrors<T>(p: Promise<T>): Promise<T> {
+export async function plainErrors<T>(p: Promise<T>, custom?: DescribeError): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    throw new Error(describe(err));
+    throw new Error(describe(err, custom));
   }
 }

@@ -11,7 +11,7 @@ import type { ToolContext } from './define-tool.js';
 const GRACE_MS = 5_000;
 
 export interface WaitSpec<T> {
-  /** Seconds to wait before handing back. */
+  /** Seconds to wait before handing back (Infinity: until the work ends, e.g. a local transfer). */
   waitS: number;
   /** When the wait began (default: now), e.g. before the request that started the work. */
   since?: number;
@@ -36,7 +36,7 @@ export async function waitStream<T>(ctx: Pick<ToolContext<unknown, unknown>, 'si
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   const cancel = () => void spec.cancel?.().catch(() => undefined);
   ctx.signal.addEventListener('abort', cancel, { once: true });
-  const guard = setTimeout(() => stop.abort(new Error('wait over')), Math.max(0, until - Date.now()) + GRACE_MS);
+  const guard = Number.isFinite(until) ? setTimeout(() => stop.abort(new Error('wait over')), Math.max(0, until - Date.now()) + GRACE_MS) : undefined;
   let last: T | undefined;
   try {
     for await (const u of spec.updates(until, signal)) {

@@ -78,6 +78,16 @@ describe('retries', () => {
     expect(Date.now() - t0).toBeLessThan(15_000);
   });
 
+  it('a files kit that accepts and never answers fails file_read within its deadline, saying what hung', async () => {
+    t.sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/stat', status: 200, delayMs: 120_000, times: 20 });
+    const t0 = Date.now();
+    const r = await call(t.c.client, 'file_read', { path: '/etc/hostname' });
+    t.sim.faults.clear();
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/files kit of container [0-9a-f]{24} did not answer GET \/api\/v1\/files\/stat\/etc\/hostname within 25 s/);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  }, 40_000);
+
   it('a 429 with a Retry-After beyond the bound is reported, not waited out', async () => {
     t.sim.faults.add({ target: 'api', method: 'GET', status: 429, retryAfter: 3600, times: 1 });
     const r = await call(t.c.client, 'project_list');

@@ -132,9 +132,30 @@ export class FilesKit {
     return text.split(/\s/)[0] ?? '';
   }
 
-  /** PUT raw bytes (or a stream). Returns the size the kit reports. */
-  async write(containerId: string, path: string, body: Buffer | string | Readable, opts: { append?: boolean; signal?: AbortSignal } = {}): Promise<number> {
+  /**
+   * PUT raw bytes (or a stream). Returns the size the kit reports. A write into a directory that
+   * does not exist creates the parents and is made again (`parents`, default true). A stream
+   * cannot be sent twice: its directory must exist.
+   */
+  async write(
+    containerId: string,
+    path: string,
+    body: Buffer | string | Readable,
+    opts: { append?: boolean; parents?: boolean; signal?: AbortSignal } = {},
+  ): Promise<number> {
     const p = containerPath(path);
+    const parents = opts.parents ?? true;
+    try {
+      return await this.#put(containerId, p, body, opts);
+    } catch (err) {
+      const missingParent = err instanceof HoodyError && (err.kind === 'not_found' || err.kind === 'conflict');
+      if (!parents || body instanceof Readable || !missingParent) throw err;
+      await this.mkdir(containerId, posix.dirname(p), opts.signal);
+      return this.#put(containerId, p, body, opts);
+    }
+  }
+
+  async #put(containerId: string, p: string, body: Buffer | string | Readable, opts: { append?: boolean; signal?: AbortSignal }): Promise<number> {
     const res = await this.req(containerId, {
       method: 'PUT',
       path: opts.append ? `/api/v1/files/append${encodePath(p)}` : routeFor(p),
@@ -145,6 +166,7 @@ export class FilesKit {
       signal: opts.signal,
       // A streamed upload may take as long as it takes (undici's idle timeouts still apply).
       timeoutMs: body instanceof Readable ? undefined : 120_000,
+      deadlineMs: body instanceof Readable ? undefined : 120_000,
     });
     const r = await readJson<{ size?: number; new_size?: number }>(res, 'files');
     return Number(r?.new_size ?? r?.size ?? (typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : 0));
@@ -155,7 +177,7 @@ export class FilesKit {
     const ctype = header(res, 'content-type') ?? '';
     if (res.status < 400 && !ctype.includes('json')) {
       await res.body.dump();
-      throw new HoodyError({ kind: 'bad_request', source: 'files', message: `${path} is a file, not a directory`, hint: 'use file_read to read it' });
+      throw new HoodyError({ kind: 'bad_request', source: 'files', message: `${path} is a file, not a directory`, next: { code: 'read_file', path } });
     }
     const body = await readJson<Record<string, unknown>>(res, 'files');
     // `paths` [R:52718] or `entries` [S:7065]: accept both.
