@@ -82,5 +82,5 @@ export function createServer(
 
 /** Resource subscriptions of one credential, shared by that credential's HTTP requests. */
 export function subscriptionsFor(config: Config, credentials: Credentials, notify: (uri: string) => void): Subscriptions {
-  return createSubscriptions<Hoody>(allResources, depsFor(config, credentials, true), notify);
+  return createSubscriptions<Hoody>(allResources, depsFor(config, credentials, true), notify, describeError);
 }

@@ -116,7 +116,7 @@ export function subscriptionsOf(server: McpServer): Subscriptions | undefined {
 function registerSubscriptions<D>(server: McpServer, opts: BuildOptions<D>) {
   const own = opts.subscriptions === 'own';
   const subs = own
-    ? createSubscriptions(opts.resources, opts.deps, (uri) => void server.server.sendResourceUpdated({ uri }).catch(() => undefined))
+    ? createSubscriptions(opts.resources, opts.deps, (uri) => void server.server.sendResourceUpdated({ uri }).catch(() => undefined), opts.describeError)
     : (opts.subscriptions as Subscriptions);
   subscriptionsByServer.set(server, subs);
   const mine = new Set<string>();

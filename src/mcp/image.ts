@@ -119,7 +119,7 @@ function loadSharp(): Promise<SharpFn> {
     },
     (err: unknown) => {
       loading = undefined;
-      throw new ImageError(`image scaling is unavailable: sharp did not load (${firstLine(err)})`, 'reinstall hoody-mcp so its sharp dependency is present for this platform');
+      throw new ImageError(`image scaling is unavailable: sharp did not load (${firstLine(err)})`, 'reinstall the server so its sharp dependency is present for this platform');
     },
   );
   return loading;

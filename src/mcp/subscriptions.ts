@@ -5,7 +5,7 @@
  * resources/subscribe on a 2025-era connection, or the URIs of a 2026-07-28 subscriptions/listen.
  */
 import { UriTemplate } from '@modelcontextprotocol/server';
-import { plainErrors } from './result.js';
+import { plainErrors, type DescribeError } from './result.js';
 import type { ResourceDefinition } from './define-resource.js';
 
 export interface Subscriptions {
@@ -16,7 +16,12 @@ export interface Subscriptions {
   close(): void;
 }
 
-export function createSubscriptions<D>(resources: readonly ResourceDefinition<D>[], deps: () => D, notify: (uri: string) => void): Subscriptions {
+export function createSubscriptions<D>(
+  resources: readonly ResourceDefinition<D>[],
+  deps: () => D,
+  notify: (uri: string) => void,
+  describeError?: DescribeError,
+): Subscriptions {
   const watching = new Map<string, { ac: AbortController; refs: number }>();
   const templates = resources.filter((r) => r.subscribe && r.uri.includes('{')).map((r) => ({ r, t: new UriTemplate(r.uri) }));
   return {
@@ -36,7 +41,7 @@ export function createSubscriptions<D>(resources: readonly ResourceDefinition<D>
           signal: entry.ac.signal,
         };
         try {
-          await plainErrors(r.subscribe!(new URL(uri), flat, ctx, () => notify(uri)));
+          await plainErrors(r.subscribe!(new URL(uri), flat, ctx, () => notify(uri)), describeError);
         } catch (err) {
           watching.delete(uri);
           entry.ac.abort();
@@ -44,7 +49,7 @@ export function createSubscriptions<D>(resources: readonly ResourceDefinition<D>
         }
         return;
       }
-      throw new Error(`${uri} cannot be subscribed to — only hoody://containers/{container}/files/{+path} can`);
+      throw new Error(`${uri} cannot be subscribed to — only ${templates.map(({ r }) => r.uri).join(', ')} can`);
     },
     remove(uri) {
       const w = watching.get(uri);

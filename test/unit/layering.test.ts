@@ -11,6 +11,7 @@ import { describeError, describeNext } from '../../tools/errors.js';
 import { allTools } from '../../tools/index.js';
 
 const CORE = fileURLToPath(new URL('../../src/core', import.meta.url));
+const SHELL = fileURLToPath(new URL('../../src/mcp', import.meta.url));
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
@@ -23,6 +24,14 @@ describe('layering', () => {
     const hits = filesUnder(CORE).flatMap((f) => {
       const text = readFileSync(f, 'utf8');
       return names.filter((n) => new RegExp(`\\b${n}\\b`).test(text)).map((n) => `${f.slice(CORE.length + 1)}: ${n}`);
+    });
+    expect(hits).toEqual([]);
+  });
+
+  it('no code under src/mcp knows Hoody (comments aside)', () => {
+    const hits = filesUnder(SHELL).flatMap((f) => {
+      const code = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      return /hoody|container/i.test(code) ? [f.slice(SHELL.length + 1)] : [];
     });
     expect(hits).toEqual([]);
   });
