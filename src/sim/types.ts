@@ -69,6 +69,8 @@ export interface SimExecution {
   cwd: string;
   startedAt: number;
   endedAt?: number;
+  /** When the kit dropped the result (session reaped, or its TTL passed). */
+  forgottenAt?: number;
   exitCode?: number | null;
   status: string;
 }

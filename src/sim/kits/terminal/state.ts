@@ -194,7 +194,14 @@ export class TerminalState implements KitState {
       q.finish();
     }
     if (s.current) this.abortCommand(s.current, 'SIGKILL');
-    if (!s.ephemeral) for (const id of s.commandIds) this.commands.delete(id);
+    if (!s.ephemeral) for (const id of s.commandIds) this.forget(id);
+  }
+
+  /** The kit no longer knows this command's result (tests see it as `execution.forgottenAt`). */
+  forget(id: string): void {
+    const cmd = this.commands.get(id);
+    if (cmd?.execution) cmd.execution.forgottenAt = Date.now();
+    this.commands.delete(id);
   }
 
   /* ------------------------------------------------------------------ commands */
@@ -369,7 +376,7 @@ export class TerminalState implements KitState {
       this.sessions.delete(s.id);
     }
     this.core.later(this.core.opts.resultTtlMs, () => {
-      if (this.commands.get(cmd.id) === cmd) this.commands.delete(cmd.id);
+      if (this.commands.get(cmd.id) === cmd) this.forget(cmd.id);
     });
   }
 
