@@ -38,8 +38,9 @@ bind . <KeyPress> {
 toplevel .notes
 wm title .notes "Notes"
 wm geometry .notes 420x240+200+200
-text .notes.t -width 40 -height 10 -font {Helvetica 14}
+text .notes.t -width 40 -height 10 -font {Helvetica 24}
 pack .notes.t -fill both -expand 1
+focus .notes.t
 `;
 
 /** Start the stand-in desktop on X display `:n` (its script written into `dir`); undefined without Tk. */
