@@ -91,7 +91,7 @@ async function windows(req: Req): Promise<void> {
 /** `window/focus|raise|close {windowId}` → `{success, action:"window-<verb>", details:{windowId}}` [R:42397-42785]. */
 const windowOp = (op: 'focus' | 'raise' | 'close') => async (req: Req) => {
   const { x, wid } = await req.state.window(displayId(req), (await req.json()).windowId);
-  const args = op === 'focus' ? ['windowraise', String(wid), 'windowfocus', String(wid)] : op === 'raise' ? ['windowraise', String(wid)] : ['windowclose', String(wid)];
+  const args = op === 'focus' ? ['windowraise', String(wid), 'windowfocus', '--sync', String(wid)] : op === 'raise' ? ['windowraise', String(wid)] : ['windowclose', String(wid)];
   await x.input(() => x.xdo(args));
   sendJson(req.res, 200, { success: true, action: `window-${op}`, details: { windowId: wid } });
 };
