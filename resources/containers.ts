@@ -18,7 +18,7 @@ const summary = (c: Container) => ({
   created_at: c.created_at ?? null,
 });
 
-async function completeContainer(value: string, deps: Deps): Promise<string[]> {
+export async function completeContainer(value: string, deps: Deps): Promise<string[]> {
   const all = await deps.control.listContainers();
   const v = value.toLowerCase();
   return all.flatMap((c) => [c.name, c.id]).filter((s) => s.toLowerCase().startsWith(v)).slice(0, 100);

@@ -1,3 +1,4 @@
 import { containerResources } from './containers.js';
+import { displayResources } from './display.js';
 
-export const allResources = [...containerResources];
+export const allResources = [...containerResources, ...displayResources];

@@ -23,6 +23,7 @@ const WORDS: { [C in NextStep['code']]: (n: Extract<NextStep, { code: C }>) => s
   create_project: () => 'create a project in Hoody first',
   choose_project: (n) => `pass project (one of: ${n.choices.map((p) => `${p.id} ${p.name}`).join(', ')})`,
   rent_server: () => 'rent a server in Hoody, or pass server_id',
+  new_frame: (n) => `call display_screenshot (display ${n.display}) and use its frame`,
 };
 
 /** Words for a next step. */

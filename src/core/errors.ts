@@ -64,7 +64,9 @@ export type NextStep =
   /** container creation: no project, several projects, no server. */
   | { code: 'create_project' }
   | { code: 'choose_project'; choices: { id: string; name: string }[] }
-  | { code: 'rent_server' };
+  | { code: 'rent_server' }
+  /** A screen frame is missing or stale: take a new screenshot of that display. */
+  | { code: 'new_frame'; display: number };
 
 export type NextCode = NextStep['code'];
 

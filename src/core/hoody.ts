@@ -11,6 +11,8 @@ import { request } from './http.js';
 import { poll } from './streams.js';
 import { Jobs } from './jobs.js';
 import { Lru } from './lru.js';
+import { Displays } from './displays.js';
+import { DisplayKit } from './kits/display.js';
 import { FilesKit } from './kits/files.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
@@ -49,6 +51,7 @@ export class Hoody {
   #jobs?: Jobs;
   #watch?: WatchKit;
   #watches?: Watches;
+  #displays?: Displays;
 
   constructor(config: HoodyConfig, token: string) {
     this.config = config;
@@ -78,6 +81,11 @@ export class Hoody {
   /** Watchers this principal made, by container + paths, so a repeat watch reuses one. */
   get watches(): Watches {
     return (this.#watches ??= new Watches(this.watch, new Lru(100)));
+  }
+
+  /** This principal's displays: frames, serialised input, displays made on first use. */
+  get displays(): Displays {
+    return (this.#displays ??= new Displays(new DisplayKit(this.kits)));
   }
 
   /** The container id for an id-or-name reference (or the configured default). */

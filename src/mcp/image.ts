@@ -207,3 +207,25 @@ function firstLine(err: unknown): string {
 }
 
 const megapixels = (n: number) => (n / 1e6).toFixed(n < 1e7 ? 1 : 0);
+
+/**
+ * Share of pixels (0–1) that differ between two images of one place, taken at two moments (a
+ * channel moving more than `threshold` counts; JPEG noise does not). Different sizes: 1.
+ */
+export async function pixelChange(a: Buffer, b: Buffer, threshold = 24): Promise<number> {
+  const sharp = await loadSharp();
+  const raw = (buf: Buffer) => sharp(buf, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const [x, y] = await Promise.all([raw(a), raw(b)]);
+  if (x.info.width !== y.info.width || x.info.height !== y.info.height || x.info.channels !== y.info.channels) return 1;
+  const ch = x.info.channels;
+  let changed = 0;
+  for (let i = 0; i < x.data.length; i += ch) {
+    for (let k = 0; k < ch; k++) {
+      if (Math.abs(x.data[i + k]! - y.data[i + k]!) > threshold) {
+        changed++;
+        break;
+      }
+    }
+  }
+  return changed / (x.info.width * x.info.height);
+}

@@ -21,6 +21,7 @@ interface State {
   host: (p: string) => string;
   job?: string;
   box?: string;
+  frame?: string;
   local: string;
 }
 
@@ -68,6 +69,16 @@ const STEPS: Step[] = [
   { tool: 'exec_input', args: (s) => ({ job: s.job, text: 'it\n' }), check: (r) => expect(r.text).toMatch(/^sent/) },
   { tool: 'exec_status', args: (s) => ({ job: s.job, wait_s: 1 }), check: (r) => expect(r.text).toContain('got it') },
   { tool: 'exec_cancel', args: (s) => ({ job: s.job }), check: (r) => expect(r.structured).toMatchObject({ done: true }) },
+  {
+    tool: 'display_screenshot',
+    args: () => ({}),
+    check: (r, s) => {
+      expect(r.content.some((c) => c.type === 'image')).toBe(true);
+      s.frame = (r.structured as { frame: string }).frame;
+    },
+  },
+  { tool: 'display_act', args: (s) => ({ action: 'click', x: 300, y: 200, frame: s.frame }), check: (r) => expect(r.text).toMatch(/^click at \(300,200\) → canvas \(\d+,\d+\) · pixels around the point changed/) },
+  { tool: 'display_windows', args: () => ({ action: 'list' }), check: (r) => expect(r.text).toMatch(/"Desktop - b1 \d+,\d+"/) },
   {
     tool: 'container_create',
     args: () => ({}),

@@ -26,6 +26,9 @@ const ARGS: Record<string, Record<string, unknown>> = {
   file_delete: { path: '/home/user/never.txt' },
   file_watch: { paths: ['/home/user'], wait_s: 1 },
   file_transfer: { direction: 'download', local_path: '/tmp/never-hoody', remote_path: '/etc/hostname' },
+  display_screenshot: {},
+  display_act: { action: 'key', keys: ['Escape'] },
+  display_windows: { action: 'list' },
 };
 
 /** Input each tool must refuse before doing anything. */
@@ -50,15 +53,18 @@ const BAD: Record<string, Record<string, unknown>> = {
   file_delete: { path: 3 },
   file_watch: { paths: [] },
   file_transfer: { direction: 'sideways', local_path: '/a', remote_path: '/b' },
+  display_screenshot: { display: 0 },
+  display_act: { action: 'click', x: -1, y: 5 },
+  display_windows: { action: 'kill' },
 };
 
 export const TOOL_ARGS = { ok: ARGS, bad: BAD };
 
-const TOOLSET_OF = (name: string) => (name.startsWith('exec_') ? 'exec' : name.startsWith('file_') ? 'files' : 'containers');
-const KIT_TOOLS = ['exec_run', 'exec_status', 'exec_input', 'exec_cancel', 'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch'];
+const TOOLSET_OF = (name: string) => (name.startsWith('exec_') ? 'exec' : name.startsWith('file_') ? 'files' : name.startsWith('display_') ? 'display' : 'containers');
+const KIT_TOOLS = ['exec_run', 'exec_status', 'exec_input', 'exec_cancel', 'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch', 'display_screenshot', 'display_act', 'display_windows'];
 
 /** The every-tool checks for one toolset's tools, against the suite's simulator and client. */
-export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: 'containers' | 'exec' | 'files') {
+export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: 'containers' | 'exec' | 'files' | 'display') {
   const mine = (names: string[]) => names.filter((n) => TOOLSET_OF(n) === toolset);
 
   describe(`every ${toolset} tool`, () => {

@@ -8,6 +8,7 @@ import type { SimCore } from '../../state.js';
 import { flag, reason, sendJson, sendText } from '../../util.js';
 import { createKit, KitError, type KitRequest } from '../base.js';
 import type { KitRuntime } from '../types.js';
+import { displaysOf, MAX_DISPLAY_ID, type XServer } from '../display/xserver.js';
 import { KEY_NAMES, keyAction } from './keys.js';
 import { parseId, TerminalState, type Command, type SessionSettings } from './state.js';
 
@@ -173,6 +174,17 @@ async function press(req: Req): Promise<void> {
 
 /* ------------------------------------------------------------------ sessions */
 
+/** The X display `body.display` names (`"5"` or `":5"`, 1-999999), started unless it runs. */
+async function ensureDisplay(core: SimCore, containerId: string, b: Record<string, unknown>, ephemeral: boolean): Promise<XServer | undefined> {
+  if (b.display === undefined || b.display === null || b.display === '' || ephemeral) return undefined;
+  const m = /^:?(\d{1,6})$/.exec(String(b.display));
+  const n = m ? Number(m[1]) : 0;
+  if (n < 1 || n > MAX_DISPLAY_ID) throw new KitError(400, 'display must be a display number from 1 to 999999');
+  const env = typeof b.desktop_env === 'string' && b.desktop_env ? b.desktop_env : undefined;
+  if (env && !['xfce', 'mate'].includes(env)) throw new KitError(400, 'desktop_env must be xfce or mate');
+  return displaysOf(core).ensure(containerId, n, { desktopEnv: env });
+}
+
 /** `POST /create` — idempotent [R:62278]; response per `quirks.createShape` (§8 #4). */
 async function create(req: Req): Promise<void> {
   const { state, query: q } = req;
@@ -182,12 +194,15 @@ async function create(req: Req): Promise<void> {
   const given = rawId !== undefined && rawId !== null && String(rawId) !== '' && String(rawId) !== '0';
   const id = given ? parseId(rawId, 'terminal_id') : undefined;
   if (id === undefined && !ephemeral) throw new KitError(400, 'terminal_id is required');
+  // `display` starts that X display (blocking until it answers) and sets DISPLAY for the session;
+  // ephemeral sessions get none [S:9992].
+  const x = await ensureDisplay(req.core, req.container.id, b, ephemeral);
   const session = await state.openSession(id ?? state.allocateEphemeral(), ephemeral, {
     cwd: typeof b.cwd === 'string' ? b.cwd : q.get('cwd') || undefined,
     cwdAutoCreate: flag(q, 'cwd_auto_create') || b.cwd_auto_create === true,
     user: typeof b.user === 'string' ? b.user : undefined,
     shell: typeof b.shell === 'string' ? b.shell : undefined,
-    env: envOf(b.env),
+    env: { ...envOf(b.env), ...(x ? { DISPLAY: `:${x.n}` } : {}) },
   }, false);
   const display = b.display === undefined || b.display === null ? undefined : String(b.display).replace(/^:?/, ':');
   if (req.core.quirks.createShape === 'reference') {

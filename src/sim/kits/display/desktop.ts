@@ -1,0 +1,54 @@
+/**
+ * The simulator's stand-in for a desktop environment (`desktop_env` on terminal create): one Tk
+ * program (`wish`, ~10 MB, starts in ~100 ms) that makes input visible, so a test sees pixels
+ * change where input lands and can read back where it landed.
+ *
+ * - "Desktop": a window covering the canvas. Every button press draws a dot at the point (black
+ *   for button 1, blue for 3, grey for the wheel) and its title records the last event
+ *   (`Desktop - b1 1234,567`); typed keys append to a line of text at its top left.
+ * - "Notes": a 420×240 text editor at +200+200 (focus it, type, the text shows).
+ *
+ * Why Tk and not a Chromium `--app` window: a tenth of the memory and start-up time, no profile
+ * directory, and it runs without a window manager exactly like a seamless Xpra display.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const WISH = ['/usr/bin/wish', '/usr/bin/wish8.6'].find((p) => existsSync(p));
+
+const SCRIPT = (w: number, h: number) => String.raw`
+wm title . "Desktop"
+wm geometry . ${w}x${h}+0+0
+canvas .c -width ${w} -height ${h} -background "#f4f4f4" -highlightthickness 0 -borderwidth 0
+pack .c -fill both -expand 1
+.c create text 12 12 -anchor nw -text "" -tags typed -font {Helvetica 14}
+proc dot {x y b} {
+  set col [expr {$b == 1 ? "black" : $b == 3 ? "blue" : "grey50"}]
+  .c create oval [expr {$x-6}] [expr {$y-6}] [expr {$x+6}] [expr {$y+6}] -fill $col -outline $col
+  wm title . "Desktop - b$b $x,$y"
+}
+bind .c <ButtonPress> {dot %x %y %b}
+bind . <KeyPress> {
+  if {[string length "%A"] == 1 && [string is print "%A"]} {
+    .c itemconfigure typed -text "[.c itemcget typed -text]%A"
+  }
+  wm title . "Desktop - key %K"
+}
+toplevel .notes
+wm title .notes "Notes"
+wm geometry .notes 420x240+200+200
+text .notes.t -width 40 -height 10 -font {Helvetica 24}
+pack .notes.t -fill both -expand 1
+focus .notes.t
+`;
+
+/** Start the stand-in desktop on X display `:n` (its script written into `dir`); undefined without Tk. */
+export function startDesktop(xDisplay: number, w: number, h: number, dir: string): ChildProcess | undefined {
+  if (!WISH) return undefined;
+  const file = path.join(dir, `desktop-${xDisplay}.tcl`);
+  writeFileSync(file, SCRIPT(w, h));
+  const child = spawn(WISH, [file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DISPLAY: `:${xDisplay}` }, stdio: 'ignore' });
+  child.on('error', () => undefined);
+  return child;
+}
