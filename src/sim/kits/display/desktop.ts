@@ -41,14 +41,27 @@ wm geometry .notes 420x240+200+200
 text .notes.t -width 40 -height 10 -font {Helvetica 24}
 pack .notes.t -fill both -expand 1
 focus .notes.t
+update
+puts ready
+flush stdout
 `;
 
-/** Start the stand-in desktop on X display `:n` (its script written into `dir`); undefined without Tk. */
-export function startDesktop(xDisplay: number, w: number, h: number, dir: string): ChildProcess | undefined {
+/**
+ * Start the stand-in desktop on X display `:n` (its script written into `dir`); undefined without
+ * Tk. `ready` settles once its windows are mapped and its initial focus is set (or it gave up).
+ */
+export function startDesktop(xDisplay: number, w: number, h: number, dir: string): { child: ChildProcess; ready: Promise<void> } | undefined {
   if (!WISH) return undefined;
   const file = path.join(dir, `desktop-${xDisplay}.tcl`);
   writeFileSync(file, SCRIPT(w, h));
-  const child = spawn(WISH, [file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DISPLAY: `:${xDisplay}` }, stdio: 'ignore' });
+  const child = spawn(WISH, [file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DISPLAY: `:${xDisplay}` }, stdio: ['ignore', 'pipe', 'ignore'] });
   child.on('error', () => undefined);
-  return child;
+  const ready = new Promise<void>((resolve) => {
+    const done = () => (clearTimeout(timer), resolve());
+    const timer = setTimeout(done, 10_000);
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && done());
+    child.once('exit', done);
+  });
+  child.stdout!.resume();
+  return { child, ready };
 }

@@ -92,7 +92,15 @@ async function windows(req: Req): Promise<void> {
 const windowOp = (op: 'focus' | 'raise' | 'close') => async (req: Req) => {
   const { x, wid } = await req.state.window(displayId(req), (await req.json()).windowId);
   const args = op === 'focus' ? ['windowraise', String(wid), 'windowfocus', '--sync', String(wid)] : op === 'raise' ? ['windowraise', String(wid)] : ['windowclose', String(wid)];
-  await x.input(() => x.xdo(args));
+  await x.input(async () => {
+    await x.xdo(args);
+    // Without a window manager a client may hand focus back (PointerRoot) while it settles: a
+    // focus answer means the window holds it, so set it again until it sticks (bounded).
+    for (let i = 0; op === 'focus' && i < 20 && (await x.focusedTopLevel()) !== wid; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await x.xdo(['windowfocus', String(wid)]);
+    }
+  });
   sendJson(req.res, 200, { success: true, action: `window-${op}`, details: { windowId: wid } });
 };
 

@@ -99,7 +99,7 @@ export class DisplayState implements KitState {
   async windows(id: number, onlyVisible: boolean): Promise<{ focused: number | null; windows: WindowInfo[] }> {
     const x = await this.x(id);
     const visible = new Set((await x.xdo(['search', '--onlyvisible', '--maxdepth', '1', '--name', ''])).split('\n').filter(Boolean).map(Number));
-    const focused = await x.xdo(['getwindowfocus']).then((s) => Number(s.trim()) || null, () => null);
+    const focused = await x.focusedTopLevel();
     const stdout = await x.children();
     const windows: WindowInfo[] = [];
     for (const line of stdout.split('\n')) {

@@ -94,7 +94,9 @@ export class XServer {
   /** The stand-in desktop, once its windows are on screen (as a display answers once its session is up). */
   async #startDesktop(): Promise<void> {
     if (!this.desktopEnv) return;
-    this.desktop = startDesktop(this.n, this.width, this.height, this.dir);
+    const started = startDesktop(this.n, this.width, this.height, this.dir);
+    this.desktop = started?.child;
+    await started?.ready;
     if (!this.desktop || !XDOTOOL) return;
     for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
       const ids = await run(XDOTOOL, ['search', '--onlyvisible', '--name', '^(Desktop|Notes)$'], this.env).then((r) => r.stdout.trim().split('\n'), () => []);
@@ -135,6 +137,22 @@ export class XServer {
   async children(): Promise<string> {
     if (!XWININFO) throw new KitError(500, 'Input action failed: xwininfo is not installed (x11-utils)', { code: 'INPUT_ACTION_FAILED' });
     return (await run(XWININFO, ['-root', '-children'], this.env)).stdout;
+  }
+
+  /** The top-level window (a child of the root) holding the input focus, or null. */
+  async focusedTopLevel(): Promise<number | null> {
+    if (!XDOTOOL || !XWININFO) return null;
+    let id = await run(XDOTOOL, ['getwindowfocus', '-f'], this.env).then((r) => Number(r.stdout.trim()) || null, () => null);
+    // Focus may sit on a widget's own window inside a top-level: climb to the root's child.
+    for (let depth = 0; id && depth < 16; depth++) {
+      const tree = await run(XWININFO, ['-tree', '-id', String(id)], this.env).then((r) => r.stdout, () => '');
+      const root = /Root window id: (0x[0-9a-f]+)/.exec(tree)?.[1];
+      const parent = /Parent window id: (0x[0-9a-f]+)/.exec(tree)?.[1];
+      if (!root || !parent) return null;
+      if (parent === root) return id;
+      id = parseInt(parent, 16);
+    }
+    return null;
   }
 
   /** A PNG of the whole canvas. */
