@@ -64,7 +64,10 @@ export type NextStep =
   /** container creation: no project, several projects, no server. */
   | { code: 'create_project' }
   | { code: 'choose_project'; choices: { id: string; name: string }[] }
-  | { code: 'rent_server' };
+  | { code: 'rent_server' }
+  /** A browser ref is from an older page (or none): take a new snapshot; a tab id is unknown: list the tabs. */
+  | { code: 'snapshot_again' }
+  | { code: 'list_tabs' };
 
 export type NextCode = NextStep['code'];
 
