@@ -5,7 +5,7 @@ import { describeImage, scaleImage } from '../src/mcp/image.js';
 import { BUDGET_CHARS, clip, fail, ok, reply } from '../src/mcp/result.js';
 import { container, inContainer, tool, type Deps } from './common.js';
 
-const tabArg = z.number().int().min(1).max(1_000_000).optional().describe('Tab id (default: the current tab)');
+const tabArg = z.number().int().min(1).optional();
 
 /** Browser tools work on one tab of the container's browser: `container` and `tab`. */
 const inTab = defineScope<Deps, { id: string; tab?: number }>({
@@ -21,7 +21,7 @@ const NAV_SNAPSHOT_BYTES = 3_000;
 const cap = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 function snapshotText(s: Snapshot): string {
-  const head = `tab ${s.tab} · ${cap(s.title || '(no title)', 100)} — ${cap(s.url, 200)}`;
+  const head = `${cap(s.title || '(no title)', 100)} — ${cap(s.url, 200)}`;
   const body = s.lines.length ? s.lines.join('\n') : s.total ? '' : '(nothing visible)';
   const more = s.next !== null ? `\n… ${s.left} elements in ${s.total - s.next} more lines left out: offset=${s.next} continues, query filters, ref=eN descends` : '';
   return `${head}\n${body}${more}`;
@@ -56,11 +56,11 @@ export const browserTools = [
   tool({
     name: 'browser_navigate',
     title: 'Open a URL',
-    description: 'Load an http(s) URL in a tab of the container browser (default: the current tab) and wait for it. Returns title, URL and a compact snapshot with refs.',
+    description: 'Load an http(s) URL in the container browser; returns title, URL, a compact snapshot with refs.',
     toolset: 'browser',
     kind: 'write',
     scope: inTab,
-    input: z.object({ url: z.string().min(1).max(8192) }),
+    input: z.object({ url: z.string().min(1) }),
     async handler(args, { deps, signal, scope }) {
       const nav = await deps.browser.navigate(scope.id, args.url, scope.tab, signal);
       const s = await deps.browser.snapshot(scope.id, { tab: nav.tabId, budget: NAV_SNAPSHOT_BYTES }, signal);
@@ -72,15 +72,15 @@ export const browserTools = [
     name: 'browser_snapshot',
     title: 'Page snapshot',
     description:
-      'The page as text: headings and interactive elements with refs ([e12 button Save]) plus visible text, viewport first, within ~8 KB. Refs stay valid until the page navigates. offset continues, query filters by text/role, ref shows one element or heading section.',
+      'Page as text: headings and interactive elements with refs ([e12 Save] is a button, [e13 link Docs]) and visible text, viewport first, ≤ 8 KB; refs last until navigation. offset continues, query filters, ref shows one element/section.',
     toolset: 'browser',
     kind: 'read',
     scope: inTab,
     input: z.object({
-      offset: z.number().int().min(0).max(1_000_000).optional(),
+      offset: z.number().int().min(0).optional(),
       query: z.string().min(1).max(200).optional(),
-      ref: z.string().max(20).optional(),
-      urls: z.boolean().optional().describe('Show link URLs'),
+      ref: z.string().optional(),
+      urls: z.boolean().optional().describe('link URLs'),
     }),
     async handler(args, { deps, signal, scope }) {
       const s = await deps.browser.snapshot(scope.id, { tab: scope.tab, offset: args.offset, query: args.query, ref: args.ref, urls: args.urls, budget: SNAPSHOT_BYTES }, signal);
@@ -91,7 +91,7 @@ export const browserTools = [
   tool({
     name: 'browser_screenshot',
     title: 'Page screenshot',
-    description: 'Screenshot of a tab (viewport, or full_page), scaled; JPEG unless format=png. Returns the image and its frame.',
+    description: 'Viewport or full_page screenshot, scaled (JPEG unless png), with its frame.',
     toolset: 'browser',
     kind: 'read',
     scope: inTab,
@@ -111,16 +111,16 @@ export const browserTools = [
     name: 'browser_act',
     title: 'Act on the page',
     description:
-      'click|type|select|hover an element by ref (from browser_snapshot) or CSS selector; press a key; scroll (to an element, or the page up/down); back|forward|reload. type replaces the value, firing input/change; select takes an option value or label. A stale ref is refused. Replies in a line what changed; snapshot=true adds a snapshot.',
+      'By ref or CSS selector: click, type (replaces the value, fires input+change), select (option value/label), hover, scroll to. Also press a key, scroll the page (direction), back, forward, reload. Replies with what changed; snapshot=true adds one.',
     toolset: 'browser',
     kind: 'write',
     scope: inTab,
     input: z.object({
       action: z.enum(['click', 'type', 'press', 'select', 'hover', 'scroll', 'back', 'forward', 'reload']),
-      ref: z.string().max(20).optional(),
-      selector: z.string().min(1).max(1000).optional(),
+      ref: z.string().optional(),
+      selector: z.string().min(1).optional(),
       text: z.string().max(100_000).optional(),
-      key: z.string().min(1).max(40).optional(),
+      key: z.string().min(1).optional(),
       direction: z.enum(['up', 'down']).optional(),
       snapshot: z.boolean().optional(),
     }),
@@ -138,7 +138,7 @@ export const browserTools = [
   tool({
     name: 'browser_eval',
     title: 'Run JavaScript',
-    description: 'Evaluate a JavaScript expression in a tab (promises are awaited) and return its JSON value. Wrap statements: (() => { …; return x })().',
+    description: 'Evaluate a JS expression in the page (promises awaited) → its JSON value.',
     toolset: 'browser',
     kind: 'write',
     scope: inTab,
@@ -154,12 +154,12 @@ export const browserTools = [
   tool({
     name: 'browser_tabs',
     title: 'Browser tabs',
-    description: 'list tabs; new (opens url, default about:blank); select or close a tab. The selected tab is the current one for other browser tools.',
+    description: 'list; new (url); select or close a tab. The selected tab is current for other browser tools.',
     toolset: 'browser',
     kind: 'write',
     actions: { arg: 'action', kinds: { list: 'read', new: 'write', select: 'write', close: 'write' } },
     scope: inContainer,
-    input: z.object({ action: z.enum(['list', 'new', 'select', 'close']), tab: tabArg, url: z.string().min(1).max(8192).optional() }),
+    input: z.object({ action: z.enum(['list', 'new', 'select', 'close']), tab: tabArg, url: z.string().min(1).optional() }),
     async handler(args, { deps, signal, scope: id }) {
       const b = deps.browser;
       if (args.action === 'new') await b.open(id, args.url ?? 'about:blank', signal);
@@ -178,11 +178,11 @@ export const browserTools = [
   tool({
     name: 'browser_logs',
     title: 'Browser logs',
-    description: "Recent console messages (page errors included) or network responses of the container browser, newest last; tab filters.",
+    description: 'Recent console messages (with page errors) or network responses.',
     toolset: 'browser',
     kind: 'read',
     scope: inTab,
-    input: z.object({ kind: z.enum(['console', 'network']), limit: z.number().int().min(1).max(500).optional().describe('Entries (default 50)') }),
+    input: z.object({ kind: z.enum(['console', 'network']), limit: z.number().int().min(1).max(500).optional().describe('default 50') }),
     async handler(args, { deps, signal, scope }) {
       const all = await deps.browser.logs(scope.id, args.kind, scope.tab, signal);
       const shown = all.slice(-(args.limit ?? 50));

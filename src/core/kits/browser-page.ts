@@ -92,7 +92,8 @@ function describe(el) {
     return { ref, head: '#'.repeat(Math.min(lvl, 6)) + ' ' + clean(el.innerText, 100) + ' [' + ref + ']' };
   }
   const sv = stateOf(el, role);
-  let s = '[' + ref + ' ' + role + ' ' + (nameOf(el, role) || '(no name)') + (sv ? ' ' + sv : '');
+  // Buttons are the most common element: their role goes unsaid ([e12 Save]); every other role is named.
+  let s = '[' + ref + ' ' + (role === 'button' ? '' : role + ' ') + (nameOf(el, role) || '(no name)') + (sv ? ' ' + sv : '');
   if (A.urls && role === 'link') s += ' → ' + clean(el.href, 200);
   return { ref, part: s + ']' };
 }
@@ -128,13 +129,13 @@ if (t.el && roleOf(t.el) === 'heading') {
   scope = (n) => n === t.el || (t.el.compareDocumentPosition(n) & 4 && (!end || n.compareDocumentPosition(end) & 4));
 }
 const base = t.el && t.el.tagName !== 'SELECT' && roleOf(t.el) !== 'heading' ? t.el : document.body || document.documentElement;
-const lines = new Map();
 const order = [];
 const lineFor = (node, own) => {
   const el = node.nodeType === 1 ? node : node.parentElement;
   const key = el.closest(LINE) || (own ? el : el.closest(BLOCK)) || el;
-  let l = lines.get(key);
-  if (!l) { l = { key, parts: [], cell: null }; lines.set(key, l); order.push(l); }
+  // A line is one container's consecutive content: a heading in between starts a new line.
+  let l = order[order.length - 1];
+  if (!l || l.key !== key) { l = { key, parts: [], cell: null }; order.push(l); }
   return l;
 };
 const all = [];
@@ -147,7 +148,7 @@ for (let n = w.currentNode; n; n = w.nextNode()) {
     if (!txt || !p || p.closest(SKIP_TEXT) || !visible(p)) continue;
     const l = lineFor(n, false);
     const cell = p.closest('td,th');
-    l.parts.push((l.parts.length && cell && cell !== l.cell ? '| ' : '') + txt);
+    l.parts.push((l.parts.length && cell && cell !== l.cell ? '|' : ' ') + txt);
     l.cell = cell;
     continue;
   }
@@ -157,7 +158,8 @@ for (let n = w.currentNode; n; n = w.nextNode()) {
   const d = describe(n);
   if (d.head) { const l = lineFor(n, true); l.parts.push(d.head); continue; }
   const l = lineFor(n, n.closest(LINE) ? false : !n.parentElement.closest('nav,form,fieldset,p,li,td'));
-  l.parts.push(d.part);
+  const prev = l.parts[l.parts.length - 1];
+  l.parts.push((prev && prev.endsWith(']') ? '' : ' ') + d.part);
 }
 if (t.el && t.el.tagName === 'SELECT') for (const o of t.el.options) order.push({ key: o, parts: ['option "' + clean(o.label, 80) + '"' + (o.selected ? ' selected' : '') + (o.disabled ? ' disabled' : '')] });
 const vh = innerHeight;
@@ -166,10 +168,10 @@ let out = [];
 for (const l of order) {
   const r = l.key.getBoundingClientRect ? l.key.getBoundingClientRect() : { top: 0, bottom: 1 };
   const inView = r.bottom > 0 && r.top < vh;
-  let text = l.parts.join(' ');
+  let text = l.parts.join('').trim();
   while (text.length > 0) {
     let piece = text;
-    if (piece.length > 240) { const cut = piece.lastIndexOf(' [', 240) > 40 ? piece.lastIndexOf(' [', 240) : piece.lastIndexOf(' ', 200); piece = text.slice(0, cut > 40 ? cut : 200); }
+    if (piece.length > 240) { const at = piece.lastIndexOf('[e', 240); const cut = at > 40 ? at : piece.lastIndexOf(' ', 200); piece = text.slice(0, cut > 40 ? cut : 200); }
     const rest = text.slice(piece.length).trim();
     if (!/\[e\d+/.test(piece) && !piece.startsWith('#') && piece.length > 160) piece = piece.slice(0, 159) + '…';
     out.push({ text: piece, inView });

@@ -254,6 +254,8 @@ function needs(o: Omit<ActArgs, 'doc'>): void {
   const target = o.ref ?? o.selector;
   if (o.ref !== undefined && !REF.test(o.ref)) throw bad(`"${o.ref.slice(0, 40)}" is not a ref`, 'refs look like e12, as a snapshot printed them');
   if (o.ref !== undefined && o.selector !== undefined) throw bad('pass ref or selector, not both');
+  if (o.selector !== undefined && o.selector.length > 1000) throw bad('the selector is longer than 1000 characters');
+  if (o.key !== undefined && !/^[\w+ -]{1,40}$/.test(o.key)) throw bad(`"${o.key.slice(0, 40)}" is not a key name`, 'e.g. Enter, Escape, Tab, ArrowDown');
   if (['click', 'type', 'select', 'hover'].includes(o.action) && target === undefined) throw bad(`${o.action} needs ref or selector`);
   if ((o.action === 'type' || o.action === 'select') && o.text === undefined) throw bad(`${o.action} needs text`);
   if (o.action === 'press' && !o.key) throw bad('press needs key (e.g. Enter, Escape, ArrowDown)');
