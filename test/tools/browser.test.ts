@@ -48,6 +48,7 @@ beforeAll(async () => {
   const rows = Array.from({ length: 600 }, (_, i) => `<li><a href="#r${i}">Row ${i}</a> <button>Open ${i}</button> some text for row ${i}</li>`).join('');
   pages.set('/long', `<!doctype html><title>Long</title><h1>Long list</h1><ul>${rows}</ul><p>THE END</p>`);
   pages.set('/logs', `<!doctype html><title>Logs</title><script>console.log('hello from the page'); console.error('bad thing'); fetch('/missing');</script>`);
+  pages.set('/noisy', `<!doctype html><title>Noisy</title><button id="n" onclick="alert('a'.repeat(3000)); confirm('c'.repeat(3000)); document.title = 'T'.repeat(5000); history.pushState({}, '', '/noisy?' + 'q'.repeat(3000)); window.open('/other?' + 'z'.repeat(2000)); window.open('/other?' + 'y'.repeat(2000)); window.open('/other?2')">${'N'.repeat(500)}</button>`);
   pages.set('/popup', `<!doctype html><title>Pop</title><a href="/other" target="_blank">Open other</a><button onclick="confirm('Really delete?')">Ask</button>`);
 });
 afterAll(() => pages?.close());
@@ -126,7 +127,11 @@ describe('browser toolset', () => {
     expect(ask.text).toMatch(/confirm "Really delete\?" dismissed/);
     const pop = await call(t.c.client, 'browser_act', { action: 'click', selector: 'a' });
     expect(pop.text).toMatch(/new tab \d+ http:\/\/127\.0\.0\.1:\d+\/other/);
-    for (const r of [ask, pop]) expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(400);
+    // everything at once, each of it huge: still one short reply
+    await call(t.c.client, 'browser_navigate', { url: pages.url('/noisy') });
+    const noisy = await call(t.c.client, 'browser_act', { action: 'click', selector: '#n' });
+    expect(noisy.text).toMatch(/^clicked \[e\d+ N+…\] · url .*title "T+…" · alert "a+…" dismissed/);
+    for (const r of [ask, pop, noisy]) expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(400);
   });
 
   it('screenshot: scaled image with a frame', async () => {

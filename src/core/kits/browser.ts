@@ -203,7 +203,7 @@ export class BrowserKit {
       c, actScript({ ...args, doc, base: this.#maxRef.get(`${c}:${tab}`) ?? 0 }), signal,
     );
     if (r.error) throw refError(r.error, o.ref ?? o.selector, r);
-    const settled = await this.settle(c, { doc: r.doc, dialogs: r.before.dialogs + r.dialogs.length, base: this.#maxRef.get(`${c}:${tab}`) ?? 0 }, ['back', 'forward', 'reload'].includes(o.action), signal);
+    const settled = await this.settle(c, tab, { doc: r.doc, dialogs: r.before.dialogs + r.dialogs.length, base: this.#maxRef.get(`${c}:${tab}`) ?? 0 }, ['back', 'forward', 'reload'].includes(o.action), signal);
     const after = await this.tabs(c, signal).catch(() => before);
     const navigated = settled.doc !== r.doc;
     return {
@@ -212,8 +212,8 @@ export class BrowserKit {
     };
   }
 
-  /** Poll the page until what an action set off has landed: a new document loaded, or nothing pending (≤ 3 s). */
-  private async settle(c: string, at: { doc: string; dialogs: number; base: number }, expectNavigation: boolean, signal?: AbortSignal) {
+  /** Poll the tab until what an action set off has landed: a new document loaded, or nothing pending (≤ 3 s). */
+  private async settle(c: string, tab: number, at: { doc: string; dialogs: number; base: number }, expectNavigation: boolean, signal?: AbortSignal) {
     const doc = at.doc;
     type Probe = { doc: string; url: string; title: string; ready: string; dialogs: ActResult['dialogs'] };
     const until = Date.now() + 3_000;
@@ -221,6 +221,8 @@ export class BrowserKit {
     for (let i = 0; Date.now() < until; i++) {
       await new Promise((r) => setTimeout(r, i === 0 ? 100 : 150));
       signal?.throwIfAborted();
+      // A popup becomes the kit's active tab, and /eval runs there: make this tab active again first.
+      if ((await this.useTab(c, tab, signal).catch(() => undefined)) === undefined) break; // the action closed the tab
       const p = await this.page<Probe>(c, probeScript(at), signal).catch(() => undefined);
       if (!p) continue; // the page is between documents
       last = p;
