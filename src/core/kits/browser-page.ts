@@ -155,6 +155,9 @@ for (let n = w.currentNode; n; n = w.nextNode()) {
   if (!n.matches(ITEM)) continue;
   const role = roleOf(n);
   if (!role || (role !== 'heading' && !INTERACTIVE.has(role)) || !visible(n)) continue;
+  // A heading's own anchor link (mdBook, rustdoc) says nothing the heading does not.
+  const h = role === 'link' && n.closest('h1,h2,h3,h4,h5,h6');
+  if (h && clean(n.innerText, 100) === clean(h.innerText, 100)) continue;
   const d = describe(n);
   if (d.head) { const l = lineFor(n, true); l.parts.push(d.head); continue; }
   const l = lineFor(n, n.closest(LINE) ? false : !n.parentElement.closest('nav,form,fieldset,p,li,td'));
