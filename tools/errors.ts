@@ -24,6 +24,8 @@ const WORDS: { [C in NextStep['code']]: (n: Extract<NextStep, { code: C }>) => s
   choose_project: (n) => `pass project (one of: ${n.choices.map((p) => `${p.id} ${p.name}`).join(', ')})`,
   rent_server: () => 'rent a server in Hoody, or pass server_id',
   new_frame: (n) => `call display_screenshot (display ${n.display}) and use its frame`,
+  snapshot_again: () => 'call browser_snapshot and use its refs',
+  list_tabs: () => 'browser_tabs lists the tabs',
 };
 
 /** Words for a next step. */

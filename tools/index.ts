@@ -1,7 +1,8 @@
+import { browserTools } from './browser.js';
 import { containerTools } from './containers.js';
 import { displayTools } from './display.js';
 import { execTools } from './exec.js';
 import { fileTools } from './files.js';
 
 /** Every tool, in catalogue order. */
-export const allTools = [...containerTools, ...execTools, ...fileTools, ...displayTools];
+export const allTools = [...containerTools, ...execTools, ...fileTools, ...browserTools, ...displayTools];

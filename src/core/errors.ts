@@ -66,7 +66,10 @@ export type NextStep =
   | { code: 'choose_project'; choices: { id: string; name: string }[] }
   | { code: 'rent_server' }
   /** A screen frame is missing or stale: take a new screenshot of that display. */
-  | { code: 'new_frame'; display: number };
+  | { code: 'new_frame'; display: number }
+  /** A browser ref is from an older page (or none): take a new snapshot; a tab id is unknown: list the tabs. */
+  | { code: 'snapshot_again' }
+  | { code: 'list_tabs' };
 
 export type NextCode = NextStep['code'];
 

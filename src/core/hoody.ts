@@ -13,6 +13,7 @@ import { Jobs } from './jobs.js';
 import { Lru } from './lru.js';
 import { Displays } from './displays.js';
 import { DisplayKit } from './kits/display.js';
+import { BrowserKit } from './kits/browser.js';
 import { FilesKit } from './kits/files.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
@@ -52,6 +53,7 @@ export class Hoody {
   #watch?: WatchKit;
   #watches?: Watches;
   #displays?: Displays;
+  #browser?: BrowserKit;
 
   constructor(config: HoodyConfig, token: string) {
     this.config = config;
@@ -86,6 +88,10 @@ export class Hoody {
   /** This principal's displays: frames, serialised input, displays made on first use. */
   get displays(): Displays {
     return (this.#displays ??= new Displays(new DisplayKit(this.kits)));
+  }
+
+  get browser(): BrowserKit {
+    return (this.#browser ??= new BrowserKit(this.kits));
   }
 
   /** The container id for an id-or-name reference (or the configured default). */

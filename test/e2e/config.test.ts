@@ -27,13 +27,14 @@ describe('tool selection', () => {
       'project_list', 'container_list', 'container_get', 'container_create', 'container_action', 'container_delete', 'container_snapshot',
       'exec_run', 'exec_status', 'exec_input', 'exec_cancel',
       'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch', 'file_transfer',
+      'browser_navigate', 'browser_snapshot', 'browser_screenshot', 'browser_act', 'browser_eval', 'browser_tabs', 'browser_logs',
       'display_screenshot', 'display_act', 'display_windows',
     ]);
   });
 
   it('--read-only keeps only read tools (and read actions), and they still work', async () => {
     const n = await names(['--read-only']);
-    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'container_snapshot', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch', 'display_screenshot', 'display_windows']);
+    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'container_snapshot', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch', 'browser_snapshot', 'browser_screenshot', 'browser_tabs', 'browser_logs', 'display_screenshot', 'display_windows']);
     const c = await connectStdio(sim, { args: ['--read-only'] });
     try {
       await expect(call(c.client, 'exec_run', { container: sim.containerId, command: 'touch /home/user/x' })).rejects.toThrow(/exec_run not found/);
@@ -42,6 +43,8 @@ describe('tool selection', () => {
       const snap = (await c.client.listTools()).tools.find((t) => t.name === 'container_snapshot')!;
       expect((snap.inputSchema.properties as Record<string, { enum?: string[] }>).action!.enum).toEqual(['list']);
       expect(snap.annotations).toEqual({ readOnlyHint: true });
+      const tabs = (await c.client.listTools()).tools.find((t) => t.name === 'browser_tabs')!;
+      expect((tabs.inputSchema.properties as Record<string, { enum?: string[] }>).action!.enum).toEqual(['list']);
       const list = await call(c.client, 'container_snapshot', { container: sim.containerId, action: 'list' });
       expect(list.isError, list.text).toBe(false);
       const snapshotPosts = () => sim.requests.filter((q) => q.method === 'POST' && q.path.includes('snapshot')).length;

@@ -6,9 +6,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sim } from '../../src/sim/index.js';
 import { call, useSimAndHttp, useSimAndStdio, type ToolCall } from '../helpers/harness.js';
+import { servePages, type Pages } from '../helpers/pages.js';
 
 interface Step {
   tool: string;
@@ -23,7 +24,11 @@ interface State {
   box?: string;
   frame?: string;
   local: string;
+  pages: Pages;
+  ref?: string;
 }
+
+const PAGE = `<!doctype html><title>E2E page</title><label>Note <input oninput="console.log('typed ' + this.value)"></label>`;
 
 const STEPS: Step[] = [
   { tool: 'project_list', args: () => ({}), check: (r, s) => expect(r.text).toContain(s.sim.projectId) },
@@ -89,12 +94,32 @@ const STEPS: Step[] = [
   },
   { tool: 'container_action', args: (s) => ({ container: s.box, action: 'stop' }), check: (r) => expect(r.text).toMatch(/: stopped/) },
   { tool: 'container_snapshot', args: (s) => ({ container: s.box, action: 'list' }), check: (r) => expect(r.isError).toBe(false) },
+  {
+    tool: 'browser_navigate',
+    args: (s) => ({ url: s.pages.url('/e2e') }),
+    check: (r, s) => {
+      expect(r.text).toMatch(/^E2E page — http/);
+      s.ref = /\[(e\d+) textbox Note\]/.exec(r.text)?.[1];
+      expect(s.ref).toBeDefined();
+    },
+  },
+  { tool: 'browser_snapshot', args: () => ({}), check: (r, s) => expect(r.text).toContain(`[${s.ref} textbox Note]`) },
+  { tool: 'browser_act', args: (s) => ({ action: 'type', ref: s.ref, text: 'hi' }), check: (r) => expect(r.text).toMatch(/^typed into \[e\d+ textbox Note\] · now = "hi"$/) },
+  { tool: 'browser_eval', args: () => ({ script: 'document.querySelector("input").value' }), check: (r) => expect(r.text).toBe('"hi"') },
+  { tool: 'browser_screenshot', args: () => ({}), check: (r) => expect(r.content.some((c) => c.type === 'image')).toBe(true) },
+  { tool: 'browser_tabs', args: () => ({ action: 'list' }), check: (r) => expect(r.text).toMatch(/^\d+ tabs? \(\* current\)\n\* \d+ http/) },
+  { tool: 'browser_logs', args: () => ({ kind: 'console' }), check: (r) => expect(r.text).toMatch(/log: typed hi/) },
   { tool: 'container_delete', args: (s) => ({ container: s.box }), check: (r, s) => expect(r.text).toMatch(new RegExp(`^deleted hoody-[0-9a-f]{8} \\(${s.box}\\)$`)) },
 ];
 
 describe.each(['stdio', 'http'] as const)('%s: one success path per tool', (transport) => {
   const t = transport === 'stdio' ? useSimAndStdio() : useSimAndHttp();
   const s = {} as State;
+  beforeAll(async () => {
+    s.pages = await servePages();
+    s.pages.set('/e2e', PAGE);
+  });
+  afterAll(() => s.pages?.close());
 
   it('covers every listed tool', async () => {
     const { tools } = await t.c.client.listTools();

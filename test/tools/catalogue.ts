@@ -26,6 +26,13 @@ const ARGS: Record<string, Record<string, unknown>> = {
   file_delete: { path: '/home/user/never.txt' },
   file_watch: { paths: ['/home/user'], wait_s: 1 },
   file_transfer: { direction: 'download', local_path: '/tmp/never-hoody', remote_path: '/etc/hostname' },
+  browser_navigate: { url: 'http://127.0.0.1:9/never' },
+  browser_snapshot: {},
+  browser_screenshot: {},
+  browser_act: { action: 'reload' },
+  browser_eval: { script: '1' },
+  browser_tabs: { action: 'list' },
+  browser_logs: { kind: 'console' },
   display_screenshot: {},
   display_act: { action: 'key', keys: ['Escape'] },
   display_windows: { action: 'list' },
@@ -53,6 +60,13 @@ const BAD: Record<string, Record<string, unknown>> = {
   file_delete: { path: 3 },
   file_watch: { paths: [] },
   file_transfer: { direction: 'sideways', local_path: '/a', remote_path: '/b' },
+  browser_navigate: { url: 'javascript:alert(1)' },
+  browser_snapshot: { offset: -1 },
+  browser_screenshot: { full_page: 'yes' },
+  browser_act: { action: 'explode' },
+  browser_eval: { script: '' },
+  browser_tabs: { action: 'zap' },
+  browser_logs: { kind: 'dns' },
   display_screenshot: { display: 0 },
   display_act: { action: 'click', x: -1, y: 5 },
   display_windows: { action: 'kill' },
@@ -60,11 +74,11 @@ const BAD: Record<string, Record<string, unknown>> = {
 
 export const TOOL_ARGS = { ok: ARGS, bad: BAD };
 
-const TOOLSET_OF = (name: string) => (name.startsWith('exec_') ? 'exec' : name.startsWith('file_') ? 'files' : name.startsWith('display_') ? 'display' : 'containers');
-const KIT_TOOLS = ['exec_run', 'exec_status', 'exec_input', 'exec_cancel', 'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch', 'display_screenshot', 'display_act', 'display_windows'];
+const TOOLSET_OF = (name: string) => name.startsWith('exec_') ? 'exec' : name.startsWith('file_') ? 'files' : name.startsWith('browser_') ? 'browser' : name.startsWith('display_') ? 'display' : 'containers';
+const KIT_TOOLS = ['exec_run', 'exec_status', 'exec_input', 'exec_cancel', 'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch', 'browser_navigate', 'browser_snapshot', 'browser_screenshot', 'browser_act', 'browser_eval', 'browser_tabs', 'browser_logs', 'display_screenshot', 'display_act', 'display_windows'];
 
 /** The every-tool checks for one toolset's tools, against the suite's simulator and client. */
-export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: 'containers' | 'exec' | 'files' | 'display') {
+export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: 'containers' | 'exec' | 'files' | 'browser' | 'display') {
   const mine = (names: string[]) => names.filter((n) => TOOLSET_OF(n) === toolset);
 
   describe(`every ${toolset} tool`, () => {

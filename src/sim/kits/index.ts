@@ -12,6 +12,7 @@
  */
 import type { SimCore } from '../state.js';
 import { createDisplayKit } from './display/routes.js';
+import { createBrowserKit } from './browser/routes.js';
 import { createFilesKit } from './files/routes.js';
 import { createTerminalKit } from './terminal/routes.js';
 import type { KitRuntime } from './types.js';
@@ -25,4 +26,5 @@ export const KIT_FACTORIES: Record<string, KitFactory> = {
   files: createFilesKit,
   watch: createWatchKit,
   display: createDisplayKit,
+  browser: createBrowserKit,
 };
