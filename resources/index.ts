@@ -1,3 +1,4 @@
+import { agentResources } from './agent.js';
 import { containerResources } from './containers.js';
 
-export const allResources = [...containerResources];
+export const allResources = [...containerResources, ...agentResources];

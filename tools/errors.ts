@@ -23,6 +23,10 @@ const WORDS: { [C in NextStep['code']]: (n: Extract<NextStep, { code: C }>) => s
   create_project: () => 'create a project in Hoody first',
   choose_project: (n) => `pass project (one of: ${n.choices.map((p) => `${p.id} ${p.name}`).join(', ')})`,
   rent_server: () => 'rent a server in Hoody, or pass server_id',
+  wait_turn: () => 'a turn is running: agent_status follows it, agent_cancel stops it',
+  answer_gate: () => 'the agent is waiting on a question or confirmation: agent_reply answers it',
+  reread_gate: () => 'agent_status shows what the session is waiting on now',
+  list_sessions: () => 'agent_sessions lists the sessions',
 };
 
 /** Words for a next step. */

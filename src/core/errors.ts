@@ -64,7 +64,15 @@ export type NextStep =
   /** container creation: no project, several projects, no server. */
   | { code: 'create_project' }
   | { code: 'choose_project'; choices: { id: string; name: string }[] }
-  | { code: 'rent_server' };
+  | { code: 'rent_server' }
+  /** agent: a turn is running; follow it or cancel it. */
+  | { code: 'wait_turn' }
+  /** agent: the session is parked on a gate; answer it first. */
+  | { code: 'answer_gate' }
+  /** agent: the gate answered is not the one parked (stale, answered, none); look at the session again. */
+  | { code: 'reread_gate' }
+  /** agent: the session is unknown (closed, deleted, mistyped); list the sessions. */
+  | { code: 'list_sessions' };
 
 export type NextCode = NextStep['code'];
 

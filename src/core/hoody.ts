@@ -11,6 +11,7 @@ import { request } from './http.js';
 import { poll } from './streams.js';
 import { Jobs } from './jobs.js';
 import { Lru } from './lru.js';
+import { AgentKit, AgentTurns } from './kits/agent.js';
 import { FilesKit } from './kits/files.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
@@ -49,6 +50,7 @@ export class Hoody {
   #jobs?: Jobs;
   #watch?: WatchKit;
   #watches?: Watches;
+  #agent?: AgentTurns;
 
   constructor(config: HoodyConfig, token: string) {
     this.config = config;
@@ -78,6 +80,11 @@ export class Hoody {
   /** Watchers this principal made, by container + paths, so a repeat watch reuses one. */
   get watches(): Watches {
     return (this.#watches ??= new Watches(this.watch, new Lru(100)));
+  }
+
+  /** Agent sessions: the agent kit and what this principal has been shown of each turn. */
+  get agent(): AgentTurns {
+    return (this.#agent ??= new AgentTurns(new AgentKit(this.kits)));
   }
 
   /** The container id for an id-or-name reference (or the configured default). */

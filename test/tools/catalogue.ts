@@ -26,6 +26,11 @@ const ARGS: Record<string, Record<string, unknown>> = {
   file_delete: { path: '/home/user/never.txt' },
   file_watch: { paths: ['/home/user'], wait_s: 1 },
   file_transfer: { direction: 'download', local_path: '/tmp/never-hoody', remote_path: '/etc/hostname' },
+  agent_run: { prompt: 'never', wait_s: 1 },
+  agent_reply: { session: 'abc', answer: 'x' },
+  agent_status: { session: 'abc' },
+  agent_cancel: { session: 'abc' },
+  agent_sessions: {},
 };
 
 /** Input each tool must refuse before doing anything. */
@@ -50,15 +55,20 @@ const BAD: Record<string, Record<string, unknown>> = {
   file_delete: { path: 3 },
   file_watch: { paths: [] },
   file_transfer: { direction: 'sideways', local_path: '/a', remote_path: '/b' },
+  agent_run: { prompt: '' },
+  agent_reply: { session: 'abc', approve: 'yes' },
+  agent_status: { session: 'abc', wait_s: 99 },
+  agent_cancel: {},
+  agent_sessions: { extra: 1 },
 };
 
 export const TOOL_ARGS = { ok: ARGS, bad: BAD };
 
-const TOOLSET_OF = (name: string) => (name.startsWith('exec_') ? 'exec' : name.startsWith('file_') ? 'files' : 'containers');
-const KIT_TOOLS = ['exec_run', 'exec_status', 'exec_input', 'exec_cancel', 'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch'];
+const TOOLSET_OF = (name: string) => (name.startsWith('exec_') ? 'exec' : name.startsWith('file_') ? 'files' : name.startsWith('agent_') ? 'agent' : 'containers');
+const KIT_TOOLS = ['exec_run', 'exec_status', 'exec_input', 'exec_cancel', 'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch', 'agent_run', 'agent_reply', 'agent_status', 'agent_cancel', 'agent_sessions'];
 
 /** The every-tool checks for one toolset's tools, against the suite's simulator and client. */
-export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: 'containers' | 'exec' | 'files') {
+export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: 'containers' | 'exec' | 'files' | 'agent') {
   const mine = (names: string[]) => names.filter((n) => TOOLSET_OF(n) === toolset);
 
   describe(`every ${toolset} tool`, () => {

@@ -11,6 +11,7 @@
  * 3. one line below. `base.ts` says what the base does for you (health, dispatch, bodies, errors).
  */
 import type { SimCore } from '../state.js';
+import { createAgentKit } from './agent/routes.js';
 import { createFilesKit } from './files/routes.js';
 import { createTerminalKit } from './terminal/routes.js';
 import type { KitRuntime } from './types.js';
@@ -23,4 +24,5 @@ export const KIT_FACTORIES: Record<string, KitFactory> = {
   terminal: createTerminalKit,
   files: createFilesKit,
   watch: createWatchKit,
+  agent: createAgentKit,
 };
