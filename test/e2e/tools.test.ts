@@ -21,6 +21,7 @@ interface State {
   host: (p: string) => string;
   job?: string;
   box?: string;
+  session?: string;
   local: string;
 }
 
@@ -68,6 +69,18 @@ const STEPS: Step[] = [
   { tool: 'exec_input', args: (s) => ({ job: s.job, text: 'it\n' }), check: (r) => expect(r.text).toMatch(/^sent/) },
   { tool: 'exec_status', args: (s) => ({ job: s.job, wait_s: 1 }), check: (r) => expect(r.text).toContain('got it') },
   { tool: 'exec_cancel', args: (s) => ({ job: s.job }), check: (r) => expect(r.structured).toMatchObject({ done: true }) },
+  {
+    tool: 'agent_run',
+    args: (s) => (s.sim.agent.script('e2e: tidy up', [{ text: 'MARK-1' }, { confirm: 'rm -rf build' }, { text: 'MARK-2' }]), { prompt: 'e2e: tidy up' }),
+    check: (r, s) => {
+      expect(r.text).toMatch(/· awaiting_confirm\nMARK-1\n\? confirm bash: rm -rf build/);
+      s.session = (r.structured as { session: string }).session;
+    },
+  },
+  { tool: 'agent_reply', args: (s) => ({ session: s.session, approve: true }), check: (r) => expect(r.text).toMatch(/· idle\n↳ approved\n← ok\nMARK-2\n■ done/) },
+  { tool: 'agent_status', args: (s) => ({ session: s.session }), check: (r) => expect(r.text).toBe(`session ${(r.structured as { session: string }).session} · idle`) },
+  { tool: 'agent_cancel', args: (s) => ({ session: s.session }), check: (r) => expect(r.structured).toMatchObject({ state: 'idle' }) },
+  { tool: 'agent_sessions', args: () => ({}), check: (r, s) => expect(r.text).toContain(`${s.session}  idle`) },
   {
     tool: 'container_create',
     args: () => ({}),
