@@ -77,7 +77,7 @@ interface Drive {
 async function drive(ctx: Ctx, s: string, o: Drive): Promise<Reply | InputRequiredResult> {
   const { deps, scope: c } = ctx;
   const events = [...(o.shown ?? [])];
-  const until = (o.since ?? Date.now()) + o.waitS * 1000;
+  let until = (o.since ?? Date.now()) + o.waitS * 1000;
   for (;;) {
     await waitStream(ctx, {
       waitS: Math.max(0, (until - Date.now()) / 1000),
@@ -100,6 +100,7 @@ async function drive(ctx: Ctx, s: string, o: Drive): Promise<Reply | InputRequir
     const a = await ctx.asker.ask(gateQuestion(g), ctx.signal);
     if (a.action !== 'accept') return report(c, st, events, a.action === 'timeout' ? 'no answer within 30 s' : `the person did not answer (${a.action})`);
     await deps.agent.kit.reply(c, s, g, { approve: a.content.approve === true, answer: String(a.content.answer ?? '') }, ctx.signal);
+    until = Math.max(until, Date.now() + 5_000); // an answer deserves a look at what it led to
   }
 }
 

@@ -290,7 +290,7 @@ export class AgentKit {
 
 /**
  * Turns as a caller sees them: what each principal has been shown of each session (a cursor per
- * session, kept here so agent_status continues where the last result stopped).
+ * session, kept here so a status read continues where the last result stopped).
  */
 export class AgentTurns {
   readonly #seen = new Lru<number>(2000);

@@ -143,7 +143,7 @@ export class AgentState implements KitState {
     for (const step of steps) {
       if (turn.cancelled || this.core.closing) break;
       if ('delayMs' in step) await new Promise<void>((r) => ((turn.wake = r), this.core.later(step.delayMs, r)));
-      else if ('drop' in step) s.dropStreams();
+      else if ('drop' in step) await this.dropWhenWatched(s, turn);
       else if ('text' in step) {
         const t = step.text.replace('{answer}', answer);
         texts.push(t);
@@ -163,6 +163,12 @@ export class AgentState implements KitState {
     if (s.turn !== turn) return;
     s.turn = null;
     s.emit('agent_done', turn.cancelled ? { status: 'cancelled' } : { status: 'done', text: texts.at(-1) ?? '' });
+  }
+
+  /** The drop fault cuts a stream someone is reading: wait (≤ 5 s) for one to be open, then cut every one. */
+  async dropWhenWatched(s: AgentSession, turn: Turn): Promise<void> {
+    for (let waited = 0; !s.live.size && waited < 5000 && !turn.cancelled && !this.core.closing; waited += 10) await this.core.wait(10);
+    s.dropStreams();
   }
 
   park(s: AgentSession, turn: Turn, step: Extract<AgentStep, { confirm: string } | { question: string }>): Promise<{ approved?: boolean; answer?: string }> {
