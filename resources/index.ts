@@ -1,4 +1,5 @@
+import { agentResources } from './agent.js';
 import { containerResources } from './containers.js';
 import { displayResources } from './display.js';
 
-export const allResources = [...containerResources, ...displayResources];
+export const allResources = [...containerResources, ...displayResources, ...agentResources];

@@ -3,10 +3,12 @@
  * (tool and resource definitions). Nothing here does I/O: the first network request happens at
  * the first tool call.
  */
+import { createHash } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { allResources } from '../resources/index.js';
 import { describeError } from '../tools/errors.js';
 import { allTools } from '../tools/index.js';
+import { allPrompts } from '../tools/prompts.js';
 import { TOOLSETS } from '../tools/toolsets.js';
 import type { Config } from './config.js';
 import { HoodyError } from './core/errors.js';
@@ -72,6 +74,8 @@ export function createServer(
     instructions: instructionsFor(tools),
     tools,
     resources: allResources,
+    prompts: allPrompts,
+    principal: createHash('sha256').update(`hoody-mcp principal\0${credentials.token ?? ''}`).digest('base64url'),
     remote: opts.remote,
     signal: opts.signal,
     subscriptions: opts.subscriptions,

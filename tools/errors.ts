@@ -26,6 +26,10 @@ const WORDS: { [C in NextStep['code']]: (n: Extract<NextStep, { code: C }>) => s
   new_frame: (n) => `call display_screenshot (display ${n.display}) and use its frame`,
   snapshot_again: () => 'call browser_snapshot and use its refs',
   list_tabs: () => 'browser_tabs lists the tabs',
+  wait_turn: () => 'a turn is running: agent_status follows it, agent_cancel stops it',
+  answer_gate: () => 'the agent is waiting on a question or confirmation: agent_reply answers it',
+  reread_gate: () => 'agent_status shows what the session is waiting on now',
+  list_sessions: () => 'agent_sessions lists the sessions',
 };
 
 /** Words for a next step. */

@@ -1,3 +1,4 @@
+import { agentTools } from './agent.js';
 import { browserTools } from './browser.js';
 import { containerTools } from './containers.js';
 import { displayTools } from './display.js';
@@ -5,4 +6,4 @@ import { execTools } from './exec.js';
 import { fileTools } from './files.js';
 
 /** Every tool, in catalogue order. */
-export const allTools = [...containerTools, ...execTools, ...fileTools, ...browserTools, ...displayTools];
+export const allTools = [...containerTools, ...execTools, ...fileTools, ...browserTools, ...displayTools, ...agentTools];

@@ -69,7 +69,15 @@ export type NextStep =
   | { code: 'new_frame'; display: number }
   /** A browser ref is from an older page (or none): take a new snapshot; a tab id is unknown: list the tabs. */
   | { code: 'snapshot_again' }
-  | { code: 'list_tabs' };
+  | { code: 'list_tabs' }
+  /** agent: a turn is running; follow it or cancel it. */
+  | { code: 'wait_turn' }
+  /** agent: the session is parked on a gate; answer it first. */
+  | { code: 'answer_gate' }
+  /** agent: the gate answered is not the one parked (stale, answered, none); look at the session again. */
+  | { code: 'reread_gate' }
+  /** agent: the session is unknown (closed, deleted, mistyped); list the sessions. */
+  | { code: 'list_sessions' };
 
 export type NextCode = NextStep['code'];
 

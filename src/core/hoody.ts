@@ -14,6 +14,7 @@ import { Lru } from './lru.js';
 import { Displays } from './displays.js';
 import { DisplayKit } from './kits/display.js';
 import { BrowserKit } from './kits/browser.js';
+import { AgentKit, AgentTurns } from './kits/agent.js';
 import { FilesKit } from './kits/files.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
@@ -54,6 +55,7 @@ export class Hoody {
   #watches?: Watches;
   #displays?: Displays;
   #browser?: BrowserKit;
+  #agent?: AgentTurns;
 
   constructor(config: HoodyConfig, token: string) {
     this.config = config;
@@ -92,6 +94,11 @@ export class Hoody {
 
   get browser(): BrowserKit {
     return (this.#browser ??= new BrowserKit(this.kits));
+  }
+
+  /** Agent sessions: the agent kit and what this principal has been shown of each turn. */
+  get agent(): AgentTurns {
+    return (this.#agent ??= new AgentTurns(new AgentKit(this.kits)));
   }
 
   /** The container id for an id-or-name reference (or the configured default). */

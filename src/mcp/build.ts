@@ -3,7 +3,9 @@
  * Each handler runs with a context (deps, abort signal, progress) and its result passes the
  * budget check; anything thrown becomes an isError result that says what to do.
  */
-import { McpServer, ResourceTemplate, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import { isInputRequiredResult, McpServer, ResourceTemplate, type CallToolResult, type InputRequiredResult, type RequestStateCodec, type ServerContext } from '@modelcontextprotocol/server';
+import { askerFor, requestStateCodec } from './ask.js';
+import type { PromptDefinition } from './define-prompt.js';
 import type { ResourceDefinition } from './define-resource.js';
 import { annotationsFor, DEFAULT_DEADLINE_S, inputOf, type AnyTool, type ToolContext } from './define-tool.js';
 import { enforceBudget, errorResult, fail, plainErrors, Reply, type DescribeError } from './result.js';
@@ -16,6 +18,10 @@ export interface BuildOptions<D> {
   instructions?: string;
   tools: readonly AnyTool<D>[];
   resources: readonly ResourceDefinition<D>[];
+  /** Prompts; each is offered only when the tools it requires are. */
+  prompts?: readonly PromptDefinition[];
+  /** An opaque tag of the credential: a 2026-07-28 requestState minted for one principal is refused for another. */
+  principal?: string;
   /** Dependencies, made on first use (no work before the first call: initialize stays instant). */
   deps: () => D;
   remote: boolean;
@@ -63,20 +69,25 @@ function progressReporter(ctx: ServerContext): { report: (message: string) => Pr
  * budget. A call never outlives its deadline: what is still pending is aborted and the caller
  * gets an error that says so.
  */
-async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>): Promise<CallToolResult> {
+interface Asking {
+  codec: RequestStateCodec<Record<string, unknown>>;
+  capabilities: () => { elicitation?: unknown } | undefined;
+}
+
+async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>, asking: Asking): Promise<CallToolResult | InputRequiredResult> {
   const progress = progressReporter(ctx);
   const seconds = def.deadline ? def.deadline(args) : DEFAULT_DEADLINE_S;
   const deadline = new AbortController();
   const signal = AbortSignal.any([ctx.mcpReq.signal, deadline.signal, ...(opts.signal ? [opts.signal] : [])]);
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<CallToolResult>((resolve) => {
+  const expired = new Promise<CallToolResult | InputRequiredResult>((resolve) => {
     if (seconds === null) return;
     timer = setTimeout(() => {
       deadline.abort(new Error(`deadline of ${seconds} s passed`));
       resolve(fail(`no answer within ${seconds} s`, 'the platform did not respond in time; try again shortly (a write may still have happened: check before repeating it)'));
     }, seconds * 1000);
   });
-  const work = async (): Promise<CallToolResult> => {
+  const work = async (): Promise<CallToolResult | InputRequiredResult> => {
     if (opts.remote && def.localOnly) return fail(`${def.name} is not available on a remote server`, def.localOnly);
     const deps = () => opts.deps();
     const scope = def.scope ? await def.scope.resolve(args, deps(), signal) : undefined;
@@ -88,9 +99,11 @@ async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: S
       scope,
       progress: progress.report,
       canReportProgress: progress.enabled,
+      asker: askerFor(ctx, asking.codec, asking.capabilities()),
     };
     const r = await def.handler(args as never, toolCtx);
-    return r instanceof Reply ? r.build() : enforceBudget(r);
+    if (isInputRequiredResult(r)) return r;
+    return r instanceof Reply ? r.build() : enforceBudget(r as CallToolResult);
   };
   try {
     return await Promise.race([work(), expired]);
@@ -140,21 +153,30 @@ function registerSubscriptions<D>(server: McpServer, opts: BuildOptions<D>) {
 }
 
 export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
+  const codec = requestStateCodec(opts.principal ?? '');
   const server = new McpServer(
     { name: opts.name, version: opts.version },
     {
-      // prompts: none yet, but clients (Claude Code, the conformance suite) call prompts/list regardless.
       capabilities: { tools: {}, resources: opts.subscriptions ? { subscribe: true } : {}, prompts: {}, completions: {}, logging: {} },
       instructions: opts.instructions,
+      // 2026-07-28 rounds: an echoed requestState is verified (HMAC, expiry, credential) before a handler sees it.
+      requestState: { verify: codec.verify },
     },
   );
+  const asking: Asking = { codec, capabilities: () => server.server.getClientCapabilities() };
 
   for (const def of opts.tools) {
     server.registerTool(
       def.name,
       { title: def.title, description: def.description, inputSchema: clientSchema(inputOf(def)), annotations: annotationsFor(def) },
-      (args: unknown, ctx: ServerContext) => runTool(def, args as Record<string, unknown>, ctx, opts),
+      ((args: unknown, ctx: ServerContext) => runTool(def, args as Record<string, unknown>, ctx, opts, asking)) as never,
     );
+  }
+
+  const offered = new Set(opts.tools.map((t) => t.name));
+  for (const p of opts.prompts ?? []) {
+    if (!p.requires.every((t) => offered.has(t))) continue;
+    server.registerPrompt(p.name, { title: p.title, description: p.description, argsSchema: p.args }, ((args: Record<string, string | undefined>) => p.render(args ?? {})) as never);
   }
 
   if (opts.subscriptions) registerSubscriptions(server, opts);

@@ -7,8 +7,9 @@
  * agent session). The scope adds its arguments to the tool's input and the shell resolves them
  * before the handler runs, so the handler receives the resolved value as `ctx.scope`.
  */
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequiredResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import * as z from 'zod';
+import type { Asker } from './ask.js';
 import type { Reply } from './result.js';
 
 export type ToolKind = 'read' | 'write' | 'destructive';
@@ -21,6 +22,8 @@ export interface ToolContext<D, V = undefined> {
   /** Report progress (a no-op unless the client sent a progressToken). */
   progress(message: string): Promise<void>;
   readonly canReportProgress: boolean;
+  /** Ask the person at the client (elicitation, per protocol revision; see ask.ts). */
+  readonly asker: Asker;
 }
 
 /** What a group of tools works on: the arguments that name it and how to resolve them. */
@@ -64,7 +67,8 @@ export interface ToolDefinition<D = unknown, S extends z.ZodObject = z.ZodObject
    */
   deadline?: (args: z.infer<S>) => number | null;
   input: S;
-  handler(args: z.infer<S>, ctx: ToolContext<D, V>): Promise<CallToolResult | Reply>;
+  /** An InputRequiredResult (from `ctx.asker.round`) asks the person and is retried with the answer (2026-07-28). */
+  handler(args: z.infer<S>, ctx: ToolContext<D, V>): Promise<CallToolResult | Reply | InputRequiredResult>;
 }
 
 /** Any tool, whatever its input schema (handlers are contravariant in their args). */

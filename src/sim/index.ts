@@ -72,6 +72,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     rentalId,
     quirks,
     faults,
+    agent: (core.kits.get('agent') as unknown as { agent: Sim['agent'] }).agent,
     requests: core.requests,
     executions: core.executions,
     isolation: isolator.isolation,

@@ -80,7 +80,8 @@ export function createSimServer(core: SimCore, faults: FaultRegistry): Server {
     const { path, query, search } = splitUrl(req.url);
     const route = parseHost(req.headers.host);
     const target = route.kind === 'api' ? 'api' : route.kind === 'kit' ? route.slug : 'unknown';
-    const entry = { at: Date.now(), method, host: target, containerId: route.kind === 'kit' ? route.containerId : undefined, path, query: search, status: 0 };
+    const credential = req.headers.authorization !== undefined || req.headers['x-hoody-token'] !== undefined;
+    const entry = { at: Date.now(), method, host: target, containerId: route.kind === 'kit' ? route.containerId : undefined, path, query: search, status: 0, credential };
     let logged = false;
     const log = (): void => {
       if (logged) return;

@@ -58,6 +58,8 @@ export interface SimRequestLog {
   query: string;
   /** HTTP status sent; 0 when the connection was reset by a fault. */
   status: number;
+  /** The request carried a Hoody credential (`Authorization` or `X-Hoody-Token`). */
+  credential?: boolean;
 }
 
 export interface SimExecution {
@@ -138,6 +140,8 @@ export interface Sim {
   kitUrl(containerId: string, slug: string, n?: number): string;
   /** Force a container status (kills its processes when leaving running/paused); tests only. */
   setContainerStatus(containerId: string, status: ContainerStatus): void;
+  /** The agent kit's test handles: scripted turns, the last accepted claim, the claim lifetime. */
+  agent: import('./kits/agent/routes.js').SimAgent;
   /** Make the container's kits answer the warm-up 502 for `ms` from now. */
   setWarmup(containerId: string, ms: number): void;
   close(): Promise<void>;

@@ -21,7 +21,7 @@ const names = async (args: string[]) => {
 };
 
 describe('tool selection', () => {
-  it('offers the three toolsets by default', async () => {
+  it('offers the built toolsets by default', async () => {
     const n = await names([]);
     expect(n).toEqual([
       'project_list', 'container_list', 'container_get', 'container_create', 'container_action', 'container_delete', 'container_snapshot',
@@ -29,12 +29,13 @@ describe('tool selection', () => {
       'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch', 'file_transfer',
       'browser_navigate', 'browser_snapshot', 'browser_screenshot', 'browser_act', 'browser_eval', 'browser_tabs', 'browser_logs',
       'display_screenshot', 'display_act', 'display_windows',
+      'agent_run', 'agent_reply', 'agent_status', 'agent_cancel', 'agent_sessions',
     ]);
   });
 
   it('--read-only keeps only read tools (and read actions), and they still work', async () => {
     const n = await names(['--read-only']);
-    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'container_snapshot', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch', 'browser_snapshot', 'browser_screenshot', 'browser_tabs', 'browser_logs', 'display_screenshot', 'display_windows']);
+    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'container_snapshot', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch', 'browser_snapshot', 'browser_screenshot', 'browser_tabs', 'browser_logs', 'display_screenshot', 'display_windows', 'agent_status', 'agent_sessions']);
     const c = await connectStdio(sim, { args: ['--read-only'] });
     try {
       await expect(call(c.client, 'exec_run', { container: sim.containerId, command: 'touch /home/user/x' })).rejects.toThrow(/exec_run not found/);
@@ -99,7 +100,7 @@ describe('tool selection', () => {
       // Listing at connect (as Codex does) still works: it lists what it can.
       const listed = await c.client.listResources();
       expect(listed.resources.map((x) => x.uri)).toContain('hoody://containers');
-      expect((await c.client.listPrompts()).prompts).toEqual([]);
+      expect((await c.client.listPrompts()).prompts.map((p) => p.name)).toEqual(['delegate_to_agent']);
     } finally {
       await c.close();
     }

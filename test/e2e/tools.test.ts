@@ -23,6 +23,7 @@ interface State {
   job?: string;
   box?: string;
   frame?: string;
+  session?: string;
   local: string;
   pages: Pages;
   ref?: string;
@@ -84,6 +85,18 @@ const STEPS: Step[] = [
   },
   { tool: 'display_act', args: (s) => ({ action: 'click', x: 300, y: 200, frame: s.frame }), check: (r) => expect(r.text).toMatch(/^click at \(300,200\) → canvas \(\d+,\d+\) · pixels around the point changed/) },
   { tool: 'display_windows', args: () => ({ action: 'list' }), check: (r) => expect(r.text).toMatch(/"Desktop - b1 \d+,\d+"/) },
+  {
+    tool: 'agent_run',
+    args: (s) => (s.sim.agent.script('e2e: tidy up', [{ text: 'MARK-1' }, { confirm: 'rm -rf build' }, { text: 'MARK-2' }]), { prompt: 'e2e: tidy up' }),
+    check: (r, s) => {
+      expect(r.text).toMatch(/· awaiting_confirm\nMARK-1\n\? confirm bash: rm -rf build/);
+      s.session = (r.structured as { session: string }).session;
+    },
+  },
+  { tool: 'agent_reply', args: (s) => ({ session: s.session, approve: true }), check: (r) => expect(r.text).toMatch(/· idle\n↳ approved\n← ok\nMARK-2\n■ done/) },
+  { tool: 'agent_status', args: (s) => ({ session: s.session }), check: (r) => expect(r.text).toBe(`session ${(r.structured as { session: string }).session} · idle`) },
+  { tool: 'agent_cancel', args: (s) => ({ session: s.session }), check: (r) => expect(r.structured).toMatchObject({ state: 'idle' }) },
+  { tool: 'agent_sessions', args: () => ({}), check: (r, s) => expect(r.text).toContain(`${s.session}  idle`) },
   {
     tool: 'container_create',
     args: () => ({}),

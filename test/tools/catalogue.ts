@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sim } from '../../src/sim/index.js';
+import { allTools } from '../../tools/index.js';
 import { call, type Connected } from '../helpers/shared.js';
 
 /** Minimal valid arguments for every tool that addresses a container. */
@@ -36,6 +37,11 @@ const ARGS: Record<string, Record<string, unknown>> = {
   display_screenshot: {},
   display_act: { action: 'key', keys: ['Escape'] },
   display_windows: { action: 'list' },
+  agent_run: { prompt: 'never', wait_s: 1 },
+  agent_reply: { session: 'abc', answer: 'x' },
+  agent_status: { session: 'abc' },
+  agent_cancel: { session: 'abc' },
+  agent_sessions: {},
 };
 
 /** Input each tool must refuse before doing anything. */
@@ -70,15 +76,21 @@ const BAD: Record<string, Record<string, unknown>> = {
   display_screenshot: { display: 0 },
   display_act: { action: 'click', x: -1, y: 5 },
   display_windows: { action: 'kill' },
+  agent_run: { prompt: '' },
+  agent_reply: { session: 'abc', approve: 'yes' },
+  agent_status: { session: 'abc', wait_s: 99 },
+  agent_cancel: {},
+  agent_sessions: { extra: 1 },
 };
 
 export const TOOL_ARGS = { ok: ARGS, bad: BAD };
 
-const TOOLSET_OF = (name: string) => name.startsWith('exec_') ? 'exec' : name.startsWith('file_') ? 'files' : name.startsWith('browser_') ? 'browser' : name.startsWith('display_') ? 'display' : 'containers';
-const KIT_TOOLS = ['exec_run', 'exec_status', 'exec_input', 'exec_cancel', 'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch', 'browser_navigate', 'browser_snapshot', 'browser_screenshot', 'browser_act', 'browser_eval', 'browser_tabs', 'browser_logs', 'display_screenshot', 'display_act', 'display_windows'];
+const TOOLSET_OF = (name: string) => allTools.find((t) => t.name === name)?.toolset;
+/** Tools that reach a container's kits (not the control plane, not this machine). */
+const KIT_TOOLS = allTools.filter((t) => t.scope && t.toolset !== 'containers' && !t.localOnly).map((t) => t.name);
 
 /** The every-tool checks for one toolset's tools, against the suite's simulator and client. */
-export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: 'containers' | 'exec' | 'files' | 'browser' | 'display') {
+export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: string) {
   const mine = (names: string[]) => names.filter((n) => TOOLSET_OF(n) === toolset);
 
   describe(`every ${toolset} tool`, () => {

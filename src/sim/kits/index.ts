@@ -13,6 +13,7 @@
 import type { SimCore } from '../state.js';
 import { createDisplayKit } from './display/routes.js';
 import { createBrowserKit } from './browser/routes.js';
+import { createAgentKit } from './agent/routes.js';
 import { createFilesKit } from './files/routes.js';
 import { createTerminalKit } from './terminal/routes.js';
 import type { KitRuntime } from './types.js';
@@ -27,4 +28,5 @@ export const KIT_FACTORIES: Record<string, KitFactory> = {
   watch: createWatchKit,
   display: createDisplayKit,
   browser: createBrowserKit,
+  agent: createAgentKit,
 };

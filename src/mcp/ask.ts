@@ -1,0 +1,101 @@
+/**
+ * Ask the person at the client, per protocol revision (DESIGN "Gates by protocol revision"):
+ *
+ * - 2025 sessions (stdio, or HTTP with a session) whose client declared elicitation: `push`, an
+ *   elicitation request with a 30 s limit; past it the caller falls back to an in-band answer.
+ * - 2026-07-28 requests declaring elicitation: `round`, an `input_required` result whose
+ *   `requestState` (HMAC-sealed, bound to the credential, holding no secret) comes back on the
+ *   retried call with the answer: the handler then sees `resumed`.
+ * - Anything else (stateless 2025 HTTP, clients without elicitation): `none`, in-band only.
+ *
+ * The tool never sees which revision it serves: it asks, or returns the round, or answers in-band.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  createRequestStateCodec,
+  inputRequired,
+  inputResponse,
+  PROTOCOL_VERSION_META_KEY,
+  type InputRequiredResult,
+  type RequestStateCodec,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+
+/** How long a pushed question waits for the person before the in-band gate comes back. */
+export const ELICIT_LIMIT_MS = 30_000;
+
+export interface Field {
+  type: 'string' | 'boolean';
+  title: string;
+  description?: string;
+}
+
+export interface Question {
+  message: string;
+  fields: Record<string, Field>;
+}
+
+export type Answer = { action: 'accept'; content: Record<string, unknown> } | { action: 'decline' | 'cancel' | 'timeout' | 'unavailable' };
+
+export interface Asker {
+  readonly mode: 'push' | 'round' | 'none';
+  /** A retried 2026-07-28 call: the state its round was asked with (verified), and the answer it carries. */
+  readonly resumed?: { state: Record<string, unknown>; answer: Answer };
+  /** push: ask now; resolves within ELICIT_LIMIT_MS (`timeout`) or when `signal` aborts (`cancel`). */
+  ask(q: Question, signal: AbortSignal): Promise<Answer>;
+  /** round: the result that asks; the retry carries `state` back as `resumed.state`. */
+  round(q: Question, state: Record<string, unknown>): Promise<InputRequiredResult>;
+}
+
+const KEY = randomBytes(32); // one process serves every round of a flow (stdio, or the HTTP server)
+const ANSWER_KEY = 'answer';
+
+/** The requestState codec of one credential's server instances: a state minted for one credential is refused for another. */
+export function requestStateCodec(principal: string): RequestStateCodec<Record<string, unknown>> {
+  return createRequestStateCodec<Record<string, unknown>>({ key: KEY, ttlSeconds: 900, bind: () => principal });
+}
+
+const schemaOf = (q: Question) => ({
+  type: 'object' as const,
+  properties: Object.fromEntries(Object.entries(q.fields).map(([k, f]) => [k, { ...f }])),
+  required: Object.keys(q.fields),
+});
+
+function toAnswer(r: { action?: string; content?: Record<string, unknown> } | undefined): Answer {
+  if (r?.action === 'accept') return { action: 'accept', content: r.content ?? {} };
+  return { action: r?.action === 'decline' ? 'decline' : 'cancel' };
+}
+
+/** The asker of one request. `clientCapabilities` is what a 2025 session declared at initialize. */
+export function askerFor(ctx: ServerContext, codec: RequestStateCodec<Record<string, unknown>>, clientCapabilities: { elicitation?: unknown } | undefined): Asker {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const modern = envelope?.[PROTOCOL_VERSION_META_KEY] !== undefined;
+  const caps = (modern ? envelope?.[CLIENT_CAPABILITIES_META_KEY] : clientCapabilities) as { elicitation?: unknown } | undefined;
+  const mode = caps?.elicitation ? (modern ? 'round' : 'push') : 'none';
+  const state = modern ? ctx.mcpReq.requestState<Record<string, unknown>>() : undefined;
+  let resumed: Asker['resumed'];
+  if (state && typeof state === 'object') {
+    const view = inputResponse(ctx.mcpReq.inputResponses, ANSWER_KEY);
+    resumed = { state, answer: view.kind === 'elicit' ? toAnswer(view) : { action: 'cancel' } };
+  }
+  return {
+    mode,
+    resumed,
+    async ask(q, signal) {
+      try {
+        const r = await ctx.mcpReq.elicitInput({ mode: 'form', message: q.message, requestedSchema: schemaOf(q) } as never, { timeout: ELICIT_LIMIT_MS, signal });
+        return toAnswer(r as { action?: string; content?: Record<string, unknown> });
+      } catch (err) {
+        if (signal.aborted) return { action: 'cancel' };
+        return { action: /timeout|timed out/i.test(`${(err as { code?: string }).code} ${(err as Error).message}`) ? 'timeout' : 'unavailable' };
+      }
+    },
+    async round(q, s) {
+      return inputRequired({
+        inputRequests: { [ANSWER_KEY]: inputRequired.elicit({ message: q.message, requestedSchema: schemaOf(q) as never }) },
+        requestState: await codec.mint(s, ctx),
+      });
+    },
+  };
+}
