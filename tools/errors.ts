@@ -23,6 +23,8 @@ const WORDS: { [C in NextStep['code']]: (n: Extract<NextStep, { code: C }>) => s
   create_project: () => 'create a project in Hoody first',
   choose_project: (n) => `pass project (one of: ${n.choices.map((p) => `${p.id} ${p.name}`).join(', ')})`,
   rent_server: () => 'rent a server in Hoody, or pass server_id',
+  list_services: () => 'service_list shows the services',
+  create_db: () => 'check db, or pass create=true to make it',
 };
 
 /** Words for a next step. */

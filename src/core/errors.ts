@@ -64,7 +64,11 @@ export type NextStep =
   /** container creation: no project, several projects, no server. */
   | { code: 'create_project' }
   | { code: 'choose_project'; choices: { id: string; name: string }[] }
-  | { code: 'rent_server' };
+  | { code: 'rent_server' }
+  /** A service reference matched nothing: list the services. */
+  | { code: 'list_services' }
+  /** A SQLite database does not exist: create it, or check the name. */
+  | { code: 'create_db' };
 
 export type NextCode = NextStep['code'];
 

@@ -11,7 +11,11 @@ import { request } from './http.js';
 import { poll } from './streams.js';
 import { Jobs } from './jobs.js';
 import { Lru } from './lru.js';
+import { DaemonKit } from './kits/daemon.js';
 import { FilesKit } from './kits/files.js';
+import { SqliteKit } from './kits/sqlite.js';
+import { Ports } from './ports.js';
+import { Raw } from './raw.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
 import { Watches } from './watches.js';
@@ -49,6 +53,10 @@ export class Hoody {
   #jobs?: Jobs;
   #watch?: WatchKit;
   #watches?: Watches;
+  #daemon?: DaemonKit;
+  #sqlite?: SqliteKit;
+  #ports?: Ports;
+  #raw?: Raw;
 
   constructor(config: HoodyConfig, token: string) {
     this.config = config;
@@ -78,6 +86,19 @@ export class Hoody {
   /** Watchers this principal made, by container + paths, so a repeat watch reuses one. */
   get watches(): Watches {
     return (this.#watches ??= new Watches(this.watch, new Lru(100)));
+  }
+
+  get daemon(): DaemonKit {
+    return (this.#daemon ??= new DaemonKit(this.kits, () => this.files));
+  }
+  get sqlite(): SqliteKit {
+    return (this.#sqlite ??= new SqliteKit(this.kits));
+  }
+  get ports(): Ports {
+    return (this.#ports ??= new Ports(this.resolver));
+  }
+  get raw(): Raw {
+    return (this.#raw ??= new Raw(this.control, this.kits));
   }
 
   /** The container id for an id-or-name reference (or the configured default). */

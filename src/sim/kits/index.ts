@@ -11,10 +11,14 @@
  * 3. one line below. `base.ts` says what the base does for you (health, dispatch, bodies, errors).
  */
 import type { SimCore } from '../state.js';
+import { createDaemonKit } from './daemon/routes.js';
 import { createFilesKit } from './files/routes.js';
+import { createPortProxy } from './http/proxy.js';
+import { createSqliteKit } from './sqlite/routes.js';
 import { createTerminalKit } from './terminal/routes.js';
 import type { KitRuntime } from './types.js';
 import { createWatchKit } from './watch/routes.js';
+import { createWorkspacesKit } from './workspaces/routes.js';
 
 /** A kit is created once per simulator; it keeps per-container state itself. */
 export type KitFactory = (core: SimCore) => KitRuntime;
@@ -23,4 +27,9 @@ export const KIT_FACTORIES: Record<string, KitFactory> = {
   terminal: createTerminalKit,
   files: createFilesKit,
   watch: createWatchKit,
+  daemon: createDaemonKit,
+  sqlite: createSqliteKit,
+  http: (core) => createPortProxy(core, 'http'),
+  https: (core) => createPortProxy(core, 'https'),
+  workspaces: createWorkspacesKit,
 };
