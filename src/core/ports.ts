@@ -5,13 +5,14 @@
  * response other than the proxy's own 502 page (nothing listening).
  */
 import { header, request } from './http.js';
+import { poll } from './streams.js';
 import type { KitResolver } from './kits.js';
 
 export interface PortProbe {
   url: string;
   answers: boolean;
   /** The service's HTTP status, when it answered. */
-  status?: number;
+  httpStatus?: number;
 }
 
 export class Ports {
@@ -29,10 +30,45 @@ export class Ports {
       const res = await request({ method: 'GET', url: new URL(url), source: `http-${port}`, signal, timeoutMs: 5_000, deadlineMs: 5_000, retry: { attempts: 1 } });
       await res.body.dump().catch(() => undefined);
       const proxy502 = res.status === 502 && (header(res, 'content-type') ?? '').includes('text/html');
-      return proxy502 ? { url, answers: false } : { url, answers: true, status: res.status };
+      return proxy502 ? { url, answers: false } : { url, answers: true, httpStatus: res.status };
     } catch (e) {
       if (signal?.aborted) throw e;
       return { url, answers: false };
     }
+  }
+}
+
+export interface ServiceUpdate extends PortProbe {
+  /** The service's state (lower case): `running`, `starting`, `exited`, `fatal`… */
+  status: string;
+}
+
+/** Still worth waiting on: the service is starting, running, or between restarts. */
+export const isAlive = (status: string) => /start|run|backoff/.test(status);
+
+/**
+ * A just-started service until its port answers or it dies, as updates (probe + state), ending
+ * at `until`: the wait a `port` start does.
+ */
+export async function* untilAnswers(
+  ports: Ports,
+  state: (signal: AbortSignal) => Promise<string>,
+  containerId: string,
+  port: number,
+  opts: { until: number; signal: AbortSignal },
+): AsyncGenerator<ServiceUpdate> {
+  const updates = poll({
+    read: async (sg) => {
+      const probe = await ports.probe(containerId, port, false, sg);
+      return { ...probe, status: probe.answers ? 'running' : await state(sg) };
+    },
+    interval: (i) => Math.min(1000, 100 * 2 ** i),
+    until: opts.until,
+    signal: opts.signal,
+    source: 'daemon',
+  });
+  for await (const u of updates) {
+    yield u;
+    if (u.answers || !isAlive(u.status)) return;
   }
 }

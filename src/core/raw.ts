@@ -8,7 +8,7 @@
 import { HoodyError, normalizeError } from './errors.js';
 import { header, parseRetryAfter, request, withQuery, type HttpResponse } from './http.js';
 import type { ControlPlane } from './control.js';
-import type { Kits } from './kits.js';
+import { kitSlug, type Kits } from './kits.js';
 
 export const RAW_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 export type RawMethod = (typeof RAW_METHODS)[number];
@@ -93,6 +93,8 @@ export class Raw {
 
   async send(r: RawRequest, signal?: AbortSignal): Promise<RawResponse> {
     const path = checkRawPath(r.path);
+    if (r.kit.length > 40) throw bad('kit is longer than 40 characters');
+    if (r.kit !== 'api') kitSlug(r.kit); // a slug, or a clear error
     const string = typeof r.body === 'string';
     const body = r.body === undefined || r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body;
     const headers: Record<string, string> = string && body !== undefined ? { 'content-type': 'text/plain; charset=utf-8' } : {};

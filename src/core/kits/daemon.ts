@@ -81,6 +81,7 @@ export class DaemonKit {
   }
 
   async start(containerId: string, o: StartOptions, signal?: AbortSignal): Promise<Service> {
+    checkStart(o);
     const base = { command: o.command, user: o.user ?? 'user', ...(o.cwd ? { directory: o.cwd } : {}), ...(o.env ? { environment: o.env } : {}) };
     if (!o.restart) {
       const b = await this.#call(containerId, 'POST', '/quick-start', { body: { ...base, ...(o.name ? { name: o.name } : {}), ...(o.ttlS ? { ttl: o.ttlS } : {}), autorestart: 'false' }, signal, idempotent: false });
@@ -192,4 +193,16 @@ export function tailLines(text: string, n: number): string {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   return lines.slice(-n).join('\n');
+}
+
+const bad = (message: string) => new HoodyError({ kind: 'bad_request', source: 'daemon', message });
+
+/** What the kit would refuse, said before asking it [S:5360]. */
+function checkStart(o: StartOptions): void {
+  if (o.command.length > 65_536) throw bad('command is over 65,536 characters: write a script file and run it');
+  if (/[\r\n\0]/.test(o.command)) throw bad('command must be one line (no newlines or NUL): join steps with ; or &&, or write a script file and run it');
+  if (o.name !== undefined && !SERVICE_NAME.test(o.name)) throw bad('name: 1-64 characters A-Z a-z 0-9 _ . - (starting with a letter or digit)');
+  if (o.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(o.user)) throw bad('user must be a system account name such as user or root');
+  if (o.cwd !== undefined && (!o.cwd.startsWith('/') || o.cwd.includes('\0'))) throw bad('cwd must be an absolute path');
+  for (const k of Object.keys(o.env ?? {})) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw bad(`env: "${k.slice(0, 40)}" is not a variable name`);
 }
