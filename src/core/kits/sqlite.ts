@@ -32,6 +32,8 @@ export type StatementResult =
 
 const ROWS = /^\s*(select|with|values|pragma|explain)\b/i;
 const PAGEABLE = /^\s*(select|with|values)\b/i;
+/** A WITH that ends in a write (`WITH … INSERT INTO …`) returns no rows and cannot be wrapped. */
+const WITH_WRITE = /^\s*with\b[\s\S]*\b(insert\s+(or\s+\w+\s+)?into|update\s+(or\s+\w+\s+)?\w+\s+set|delete\s+from|replace\s+into)\b/i;
 
 /** Bare name (`app`, `./app`, `app.db`) or an absolute path; never traversal, never `:memory:`. */
 export function checkDb(db: string): string {
@@ -65,11 +67,12 @@ export class SqliteKit {
       const sql = clean(raw);
       const values = o.params[i] ?? [];
       const v = values.length ? { values } : {};
-      if (i === last && PAGEABLE.test(sql)) {
+      const writes = WITH_WRITE.test(sql);
+      if (i === last && PAGEABLE.test(sql) && !writes) {
         paged = true;
         items.push({ query: `SELECT * FROM (\n${sql}\n) LIMIT ${o.limit + 1} OFFSET ${o.offset}`, ...v });
         items.push({ query: `SELECT COUNT(*) FROM (\n${sql}\n)`, ...v });
-      } else if (ROWS.test(sql) || /\breturning\b/i.test(sql)) items.push({ query: sql, ...v });
+      } else if ((ROWS.test(sql) && !writes) || /\breturning\b/i.test(sql)) items.push({ query: sql, ...v });
       else items.push({ statement: sql, ...v });
     });
     const res = await this.kits.request(containerId, 'sqlite', {
