@@ -47,7 +47,7 @@ describe('raw toolset', () => {
     const ro = await connectInproc(t.sim, { args: ['--container', t.sim.containerId, '--toolsets', 'raw', '--read-only'] });
     try {
       const { tools } = await ro.client.listTools();
-      const schema = tools.find((x) => x.name === 'hoody_request')!.inputSchema as { properties: { method: { enum: string[] } } };
+      const schema = tools.find((x) => x.name === 'hoody_request')!.inputSchema as unknown as { properties: { method: { enum: string[] } } };
       expect(schema.properties.method.enum).toEqual(['GET', 'HEAD']);
       const r = await ro.client.callTool({ name: 'hoody_request', arguments: { kit: 'api', method: 'POST', path: '/api/v1/projects/', body: { alias: 'x' } } }).catch((e: Error) => ({ isError: true, content: [{ type: 'text', text: e.message }] }));
       expect(r.isError).toBe(true);

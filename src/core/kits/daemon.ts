@@ -152,9 +152,14 @@ export class DaemonKit {
       if (!SERVICE_NAME.test(ref) || QUICK.test(ref)) throw new HoodyError({ kind: 'not_found', source: 'daemon', message: `no service "${ref}"`, next: { code: 'list_services' } });
       name = ref; // a reaped one-off by name: its files are still on disk
     }
+    // The file on disk is the whole story; what was captured before a stop stands in if it cannot be read.
     const captured = known?.captured?.[stream];
-    if (captured !== undefined) return { service: ref, name, stream, text: tailLines(captured, lines), from: 'captured' };
-    return { service: ref, name, stream, text: await this.#fileTail(containerId, name, stream, lines, signal), from: 'file' };
+    try {
+      return { service: ref, name, stream, text: await this.#fileTail(containerId, name, stream, lines, signal), from: 'file' };
+    } catch (e) {
+      if (captured === undefined) throw e;
+      return { service: ref, name, stream, text: tailLines(captured, lines), from: 'captured' };
+    }
   }
 
   async #fileTail(containerId: string, name: string, stream: 'stdout' | 'stderr', lines: number, signal?: AbortSignal): Promise<string> {
