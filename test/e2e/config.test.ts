@@ -21,18 +21,19 @@ const names = async (args: string[]) => {
 };
 
 describe('tool selection', () => {
-  it('offers the three toolsets by default', async () => {
+  it('offers the default toolsets', async () => {
     const n = await names([]);
     expect(n).toEqual([
       'project_list', 'container_list', 'container_get', 'container_create', 'container_action', 'container_delete', 'container_snapshot',
       'exec_run', 'exec_status', 'exec_input', 'exec_cancel',
       'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch', 'file_transfer',
+      'service_start', 'service_list', 'service_logs', 'service_stop', 'port_url',
     ]);
   });
 
   it('--read-only keeps only read tools (and read actions), and they still work', async () => {
     const n = await names(['--read-only']);
-    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'container_snapshot', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch']);
+    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'container_snapshot', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch', 'service_list', 'service_logs', 'port_url']);
     const c = await connectStdio(sim, { args: ['--read-only'] });
     try {
       await expect(call(c.client, 'exec_run', { container: sim.containerId, command: 'touch /home/user/x' })).rejects.toThrow(/exec_run not found/);

@@ -26,6 +26,13 @@ const ARGS: Record<string, Record<string, unknown>> = {
   file_delete: { path: '/home/user/never.txt' },
   file_watch: { paths: ['/home/user'], wait_s: 1 },
   file_transfer: { direction: 'download', local_path: '/tmp/never-hoody', remote_path: '/etc/hostname' },
+  service_start: { command: 'echo should-not-run' },
+  service_list: {},
+  service_logs: { service: 'x' },
+  service_stop: { service: 'x' },
+  port_url: { port: 8080 },
+  sqlite_query: { db: 'app', sql: 'SELECT 1' },
+  hoody_request: { kit: 'files', method: 'GET', path: '/home/user' },
 };
 
 /** Input each tool must refuse before doing anything. */
@@ -50,15 +57,23 @@ const BAD: Record<string, Record<string, unknown>> = {
   file_delete: { path: 3 },
   file_watch: { paths: [] },
   file_transfer: { direction: 'sideways', local_path: '/a', remote_path: '/b' },
+  service_start: { command: '' },
+  service_list: { extra: 1 },
+  service_logs: { service: 'x', stream: 'both' },
+  service_stop: { service: '' },
+  port_url: { port: 70_000 },
+  sqlite_query: { db: 'app', sql: [] },
+  hoody_request: { kit: 'api', method: 'TRACE', path: '/' },
 };
 
 export const TOOL_ARGS = { ok: ARGS, bad: BAD };
 
-const TOOLSET_OF = (name: string) => (name.startsWith('exec_') ? 'exec' : name.startsWith('file_') ? 'files' : 'containers');
+const TOOLSET_OF = (name: string) =>
+  name.startsWith('exec_') ? 'exec' : name.startsWith('file_') ? 'files' : /^(service_|port_)/.test(name) ? 'services' : name === 'sqlite_query' ? 'sqlite' : name === 'hoody_request' ? 'raw' : 'containers';
 const KIT_TOOLS = ['exec_run', 'exec_status', 'exec_input', 'exec_cancel', 'file_read', 'file_write', 'file_edit', 'file_list', 'file_search', 'file_manage', 'file_delete', 'file_watch'];
 
 /** The every-tool checks for one toolset's tools, against the suite's simulator and client. */
-export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: 'containers' | 'exec' | 'files') {
+export function everyToolChecks(t: { sim: Sim; c: Connected }, toolset: 'containers' | 'exec' | 'files' | 'services' | 'sqlite' | 'raw') {
   const mine = (names: string[]) => names.filter((n) => TOOLSET_OF(n) === toolset);
 
   describe(`every ${toolset} tool`, () => {

@@ -1,5 +1,6 @@
 /** hoody_request in-process: the control plane, three kits (one claim-gated), --read-only, hostile paths. */
 import { describe, expect, it } from 'vitest';
+import { everyToolChecks } from './catalogue.js';
 import { call, connectInproc, useInproc } from '../helpers/inproc.js';
 
 const t = useInproc({ argsFor: (sim) => ['--container', sim.containerId, '--toolsets', 'all'] });
@@ -58,3 +59,5 @@ describe('raw toolset', () => {
     }
   });
 });
+
+everyToolChecks(t, 'raw');

@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { everyToolChecks } from './catalogue.js';
 import { call, useInproc } from '../helpers/inproc.js';
 
 const t = useInproc();
@@ -89,3 +90,5 @@ describe('services toolset', () => {
     expect((await call(t.c.client, 'service_list')).text).not.toContain('ticker');
   });
 });
+
+everyToolChecks(t, 'services');

@@ -1,5 +1,6 @@
 /** sqlite_query in-process on the simulator's real SQLite: bound parameters, paging, per-statement errors. */
 import { describe, expect, it } from 'vitest';
+import { everyToolChecks } from './catalogue.js';
 import { call, useInproc } from '../helpers/inproc.js';
 
 const t = useInproc({ argsFor: (sim) => ['--container', sim.containerId, '--toolsets', 'sqlite'] });
@@ -51,3 +52,5 @@ describe('sqlite toolset', () => {
     }
   });
 });
+
+everyToolChecks(t, 'sqlite');
