@@ -19,7 +19,7 @@ export const options = {
   sourcemap: 'linked',
   legalComments: 'linked',
   logLevel: 'warning',
-  external: ['sharp', 'playwright-core'],
+  external: ['sharp', 'playwright-core', 'sql.js'],
   // Some dependencies call require() for Node built-ins; give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };

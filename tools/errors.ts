@@ -30,6 +30,8 @@ const WORDS: { [C in NextStep['code']]: (n: Extract<NextStep, { code: C }>) => s
   answer_gate: () => 'the agent is waiting on a question or confirmation: agent_reply answers it',
   reread_gate: () => 'agent_status shows what the session is waiting on now',
   list_sessions: () => 'agent_sessions lists the sessions',
+  list_services: () => 'service_list shows the services',
+  create_db: () => 'check db, or pass create=true to make it',
 };
 
 /** Words for a next step. */

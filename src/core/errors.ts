@@ -77,7 +77,11 @@ export type NextStep =
   /** agent: the gate answered is not the one parked (stale, answered, none); look at the session again. */
   | { code: 'reread_gate' }
   /** agent: the session is unknown (closed, deleted, mistyped); list the sessions. */
-  | { code: 'list_sessions' };
+  | { code: 'list_sessions' }
+  /** A service reference matched nothing: list the services. */
+  | { code: 'list_services' }
+  /** A SQLite database does not exist: create it, or check the name. */
+  | { code: 'create_db' };
 
 export type NextCode = NextStep['code'];
 

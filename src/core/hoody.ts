@@ -15,7 +15,11 @@ import { Displays } from './displays.js';
 import { DisplayKit } from './kits/display.js';
 import { BrowserKit } from './kits/browser.js';
 import { AgentKit, AgentTurns } from './kits/agent.js';
+import { DaemonKit } from './kits/daemon.js';
 import { FilesKit } from './kits/files.js';
+import { SqliteKit } from './kits/sqlite.js';
+import { Ports } from './ports.js';
+import { Raw } from './raw.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
 import { Watches } from './watches.js';
@@ -56,6 +60,10 @@ export class Hoody {
   #displays?: Displays;
   #browser?: BrowserKit;
   #agent?: AgentTurns;
+  #daemon?: DaemonKit;
+  #sqlite?: SqliteKit;
+  #ports?: Ports;
+  #raw?: Raw;
 
   constructor(config: HoodyConfig, token: string) {
     this.config = config;
@@ -99,6 +107,19 @@ export class Hoody {
   /** Agent sessions: the agent kit and what this principal has been shown of each turn. */
   get agent(): AgentTurns {
     return (this.#agent ??= new AgentTurns(new AgentKit(this.kits)));
+  }
+
+  get daemon(): DaemonKit {
+    return (this.#daemon ??= new DaemonKit(this.kits, () => this.files));
+  }
+  get sqlite(): SqliteKit {
+    return (this.#sqlite ??= new SqliteKit(this.kits));
+  }
+  get ports(): Ports {
+    return (this.#ports ??= new Ports(this.kits));
+  }
+  get raw(): Raw {
+    return (this.#raw ??= new Raw(this.control, this.kits));
   }
 
   /** The container id for an id-or-name reference (or the configured default). */

@@ -30,12 +30,13 @@ describe('tool selection', () => {
       'browser_navigate', 'browser_snapshot', 'browser_screenshot', 'browser_act', 'browser_eval', 'browser_tabs', 'browser_logs',
       'display_screenshot', 'display_act', 'display_windows',
       'agent_run', 'agent_reply', 'agent_status', 'agent_cancel', 'agent_sessions',
+      'service_start', 'service_list', 'service_logs', 'service_stop', 'port_url',
     ]);
   });
 
   it('--read-only keeps only read tools (and read actions), and they still work', async () => {
     const n = await names(['--read-only']);
-    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'container_snapshot', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch', 'browser_snapshot', 'browser_screenshot', 'browser_tabs', 'browser_logs', 'display_screenshot', 'display_windows', 'agent_status', 'agent_sessions']);
+    expect(n).toEqual(['project_list', 'container_list', 'container_get', 'container_snapshot', 'exec_status', 'file_read', 'file_list', 'file_search', 'file_watch', 'browser_snapshot', 'browser_screenshot', 'browser_tabs', 'browser_logs', 'display_screenshot', 'display_windows', 'agent_status', 'agent_sessions', 'service_list', 'service_logs', 'port_url']);
     const c = await connectStdio(sim, { args: ['--read-only'] });
     try {
       await expect(call(c.client, 'exec_run', { container: sim.containerId, command: 'touch /home/user/x' })).rejects.toThrow(/exec_run not found/);

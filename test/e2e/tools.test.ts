@@ -24,6 +24,7 @@ interface State {
   box?: string;
   frame?: string;
   session?: string;
+  svc?: string;
   local: string;
   pages: Pages;
   ref?: string;
@@ -35,6 +36,14 @@ const STEPS: Step[] = [
   { tool: 'project_list', args: () => ({}), check: (r, s) => expect(r.text).toContain(s.sim.projectId) },
   { tool: 'container_list', args: () => ({}), check: (r, s) => expect(r.text).toContain(s.sim.containerId) },
   { tool: 'container_get', args: () => ({}), check: (r, s) => expect(r.text).toContain(`${s.sim.containerName} (${s.sim.containerId}) — running`) },
+  {
+    tool: 'service_start',
+    args: () => ({ command: 'echo svc-out; exec sleep 30', name: 'e2e-svc' }),
+    check: (r, s) => {
+      expect(r.text).toMatch(/^started one-off quick_\d+_\d+ \(e2e-svc\)/);
+      s.svc = (r.structured as { service: string }).service;
+    },
+  },
   {
     tool: 'file_write',
     args: () => ({ path: '/home/user/ok/a.txt', content: 'one\ntwo\n' }),
@@ -122,11 +131,22 @@ const STEPS: Step[] = [
   { tool: 'browser_screenshot', args: () => ({}), check: (r) => expect(r.content.some((c) => c.type === 'image')).toBe(true) },
   { tool: 'browser_tabs', args: () => ({ action: 'list' }), check: (r) => expect(r.text).toMatch(/^\d+ tabs? \(\* current\)\n\* \d+ http/) },
   { tool: 'browser_logs', args: () => ({ kind: 'console' }), check: (r) => expect(r.text).toMatch(/log: typed hi/) },
+  { tool: 'service_list', args: () => ({}), check: (r, s) => expect(r.text).toContain(`${s.svc}  e2e-svc  one-off`) },
+  { tool: 'service_stop', args: (s) => ({ service: s.svc }), check: (r, s) => expect(r.text).toBe(`stopped ${s.svc} (e2e-svc)`) },
+  { tool: 'service_logs', args: (s) => ({ service: s.svc }), check: (r) => expect(r.text).toContain('svc-out') },
+  { tool: 'port_url', args: () => ({ port: 1 }), check: (r) => expect(r.structured).toMatchObject({ answers: false }) },
+  {
+    tool: 'sqlite_query',
+    args: () => ({ db: 'e2e', create: true, sql: ['CREATE TABLE t (v TEXT)', 'INSERT INTO t VALUES (?)', 'SELECT v FROM t'], params: [[], ["it's"], []] }),
+    check: (r) => expect(r.text).toContain("rows 1-1 of 1\nv\nit's"),
+  },
+  { tool: 'hoody_request', args: () => ({ kit: 'api', method: 'GET', path: '/api/v1/projects/' }), check: (r) => expect(r.text).toMatch(/^HTTP 200/) },
   { tool: 'container_delete', args: (s) => ({ container: s.box }), check: (r, s) => expect(r.text).toMatch(new RegExp(`^deleted hoody-[0-9a-f]{8} \\(${s.box}\\)$`)) },
 ];
 
 describe.each(['stdio', 'http'] as const)('%s: one success path per tool', (transport) => {
-  const t = transport === 'stdio' ? useSimAndStdio() : useSimAndHttp();
+  const args = (sim: Sim) => ['--container', sim.containerId, '--toolsets', 'all'];
+  const t = transport === 'stdio' ? useSimAndStdio({ args }) : useSimAndHttp({ args });
   const s = {} as State;
   beforeAll(async () => {
     s.pages = await servePages();

@@ -42,6 +42,13 @@ const ARGS: Record<string, Record<string, unknown>> = {
   agent_status: { session: 'abc' },
   agent_cancel: { session: 'abc' },
   agent_sessions: {},
+  service_start: { command: 'echo should-not-run' },
+  service_list: {},
+  service_logs: { service: 'x' },
+  service_stop: { service: 'x' },
+  port_url: { port: 8080 },
+  sqlite_query: { db: 'app', sql: 'SELECT 1' },
+  hoody_request: { kit: 'files', method: 'GET', path: '/home/user' },
 };
 
 /** Input each tool must refuse before doing anything. */
@@ -81,6 +88,13 @@ const BAD: Record<string, Record<string, unknown>> = {
   agent_status: { session: 'abc', wait_s: 99 },
   agent_cancel: {},
   agent_sessions: { extra: 1 },
+  service_start: { command: '' },
+  service_list: { extra: 1 },
+  service_logs: { service: 'x', stream: 'both' },
+  service_stop: { service: '' },
+  port_url: { port: 70_000 },
+  sqlite_query: { db: 'app', sql: [] },
+  hoody_request: { kit: 'api', method: 'TRACE', path: '/' },
 };
 
 export const TOOL_ARGS = { ok: ARGS, bad: BAD };

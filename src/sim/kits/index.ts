@@ -14,10 +14,14 @@ import type { SimCore } from '../state.js';
 import { createDisplayKit } from './display/routes.js';
 import { createBrowserKit } from './browser/routes.js';
 import { createAgentKit } from './agent/routes.js';
+import { createDaemonKit } from './daemon/routes.js';
 import { createFilesKit } from './files/routes.js';
+import { createPortProxy } from './http/proxy.js';
+import { createSqliteKit } from './sqlite/routes.js';
 import { createTerminalKit } from './terminal/routes.js';
 import type { KitRuntime } from './types.js';
 import { createWatchKit } from './watch/routes.js';
+import { createWorkspacesKit } from './workspaces/routes.js';
 
 /** A kit is created once per simulator; it keeps per-container state itself. */
 export type KitFactory = (core: SimCore) => KitRuntime;
@@ -29,4 +33,9 @@ export const KIT_FACTORIES: Record<string, KitFactory> = {
   display: createDisplayKit,
   browser: createBrowserKit,
   agent: createAgentKit,
+  daemon: createDaemonKit,
+  sqlite: createSqliteKit,
+  http: (core) => createPortProxy(core, 'http'),
+  https: (core) => createPortProxy(core, 'https'),
+  workspaces: createWorkspacesKit,
 };
