@@ -56,7 +56,7 @@ export const browserTools = [
   tool({
     name: 'browser_navigate',
     title: 'Open a URL',
-    description: 'Load an http(s) URL in the container browser; returns title, URL, a compact snapshot with refs.',
+    description: 'Open an http(s) URL; returns title, URL and a compact snapshot with refs.',
     toolset: 'browser',
     kind: 'write',
     scope: inTab,
@@ -111,7 +111,7 @@ export const browserTools = [
     name: 'browser_act',
     title: 'Act on the page',
     description:
-      'By ref or CSS selector: click, type (replaces the value, fires input+change), select (option value/label), hover, scroll to. Also press a key, scroll the page (direction), back, forward, reload. Replies with what changed; snapshot=true adds one.',
+      'By ref or selector: click, type (replaces value, fires input+change), select (option value/label), hover, scroll to; or press a key, scroll the page (direction), back, forward, reload. Replies what changed; snapshot=true adds one.',
     toolset: 'browser',
     kind: 'write',
     scope: inTab,
@@ -154,7 +154,7 @@ export const browserTools = [
   tool({
     name: 'browser_tabs',
     title: 'Browser tabs',
-    description: 'list; new (url); select or close a tab. The selected tab is current for other browser tools.',
+    description: 'list, new (url), select or close tabs; the selected tab is the current one.',
     toolset: 'browser',
     kind: 'write',
     actions: { arg: 'action', kinds: { list: 'read', new: 'write', select: 'write', close: 'write' } },
