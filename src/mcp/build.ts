@@ -4,6 +4,7 @@
  * budget check; anything thrown becomes an isError result that says what to do.
  */
 import { McpServer, ResourceTemplate, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import * as z from 'zod';
 import type { ResourceDefinition } from './define-resource.js';
 import { annotationsFor, DEFAULT_DEADLINE_S, inputOf, type AnyTool, type ToolContext } from './define-tool.js';
 import { enforceBudget, errorResult, fail, plainErrors, Reply, type DescribeError } from './result.js';
@@ -102,6 +103,19 @@ async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: S
   }
 }
 
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+
+const callsByServer = new WeakMap<McpServer, Set<Promise<unknown>>>();
+
+/** Resolves when the tool calls in flight on these servers have ended (or after `timeoutMs`). */
+export async function callsSettled(servers: readonly McpServer[], timeoutMs: number): Promise<void> {
+  const calls = servers.flatMap((s) => [...(callsByServer.get(s) ?? [])]);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
+  await Promise.race([Promise.allSettled(calls), late]);
+  clearTimeout(timer);
+}
+
 const subscriptionsByServer = new WeakMap<McpServer, Subscriptions>();
 
 /** The subscription controller a server serves resources/subscribe with, if it offers them. */
@@ -149,11 +163,20 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
     },
   );
 
+  // A bad level is invalid params in a few words (the SDK's own handler answers -32603 with a
+  // validation dump). This server sends no log messages, so there is no level to keep.
+  server.server.setRequestHandler('logging/setLevel', { params: z.looseObject({ level: z.enum(LOG_LEVELS, { error: `level must be one of ${LOG_LEVELS.join(', ')}` }) }) }, async () => ({}));
+  const calls = new Set<Promise<unknown>>();
+  callsByServer.set(server, calls);
   for (const def of opts.tools) {
     server.registerTool(
       def.name,
       { title: def.title, description: def.description, inputSchema: clientSchema(inputOf(def)), annotations: annotationsFor(def) },
-      (args: unknown, ctx: ServerContext) => runTool(def, args as Record<string, unknown>, ctx, opts),
+      (args: unknown, ctx: ServerContext) => {
+        const run = runTool(def, args as Record<string, unknown>, ctx, opts);
+        calls.add(run);
+        return run.finally(() => calls.delete(run));
+      },
     );
   }
 
