@@ -1,0 +1,87 @@
+/**
+ * Issue 17 over the real transports: each numbered defect reproduced against the built binary.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sim } from '../../src/sim/index.js';
+import { CLI, simFor, waitFor } from '../helpers/harness.js';
+
+let sim: Sim;
+beforeAll(async () => {
+  sim = await simFor();
+});
+afterAll(async () => {
+  await sim?.close();
+});
+
+type Msg = { id?: unknown; result?: unknown; error?: { code: number; message: string } };
+
+/** The built server over stdio, spoken to line by line (no client library to smooth anything over). */
+function rawStdio(args: string[] = []) {
+  const proc = spawn(process.execPath, [CLI, '--container', sim.containerId, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOODY_API_URL: sim.apiUrl, HOODY_TOKEN: sim.token },
+  }) as ChildProcessWithoutNullStreams;
+  const got: Msg[] = [];
+  let buf = '';
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
+      got.push(JSON.parse(buf.slice(0, nl)) as Msg);
+      buf = buf.slice(nl + 1);
+    }
+  });
+  const send = (m: unknown) => proc.stdin.write(`${typeof m === 'string' ? m : JSON.stringify(m)}\n`);
+  const answer = (id: unknown) => waitFor(`the answer to ${JSON.stringify(id)}`, () => got.find((m) => m.id === id && ('result' in m || 'error' in m)), { timeoutMs: 20_000 });
+  send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+  send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  return { proc, got, send, answer, stderr: () => stderr };
+}
+
+describe('stdio', () => {
+  it('(1) a message over the limit is answered with its id and the server keeps serving', async () => {
+    const s = rawStdio();
+    await s.answer('init');
+    // 10.1 MiB of content: past the default 10 MiB message limit.
+    s.send({ jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'file_write', arguments: { path: '/home/user/big', content: 'x'.repeat(10.1 * 1024 * 1024) } } });
+    s.send({ jsonrpc: '2.0', id: 42, method: 'ping' });
+    expect((await s.answer(41)).error).toMatchObject({ code: -32600, message: expect.stringMatching(/over the 10 MiB limit \(--max-message-bytes \/ HOODY_MAX_MESSAGE_BYTES/) });
+    expect((await s.answer(42)).result).toEqual({});
+    expect(s.proc.exitCode).toBe(null);
+    s.proc.kill();
+  });
+
+  it('(7) bad shapes with an id are answered; a bad log level is invalid params in a few words', async () => {
+    const s = rawStdio();
+    await s.answer('init');
+    s.send({ jsonrpc: '1.0', id: 1, method: 'ping' });
+    s.send({ jsonrpc: '2.0', id: 2, method: 'ping', params: 'str' });
+    s.send({ jsonrpc: '2.0', id: 3, method: 'ping', params: null });
+    s.send({ jsonrpc: '2.0', id: 4, method: 'ping', params: [] });
+    s.send({ jsonrpc: '2.0', id: 5, method: 'logging/setLevel', params: { level: 'loud' } });
+    s.send('{"jsonrpc":"2.0","id":6,');
+    s.send({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    expect((await s.answer(1)).error?.code).toBe(-32600);
+    for (const id of [2, 3, 4]) expect((await s.answer(id)).error?.code).toBe(-32602);
+    const level = (await s.answer(5)).error!;
+    expect(level.code).toBe(-32602);
+    expect(level.message).toMatch(/level must be one of debug/);
+    expect(level.message.length).toBeLessThan(200);
+    expect((await s.answer(null)).error?.code).toBe(-32700);
+    expect((await s.answer(7)).result).toEqual({});
+    s.proc.kill();
+  });
+
+  it('(6) a client that goes away mid-call cancels its remote command', async () => {
+    const s = rawStdio();
+    await s.answer('init');
+    const before = sim.requests.length;
+    s.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'exec_run', arguments: { command: 'sleep 40', wait_s: 30 } } });
+    await waitFor('the command to start', () => sim.requests.slice(before).some((q) => q.path === '/api/v1/terminal/execute' && q.status === 200));
+    s.proc.stdin.end(); // the client is gone: no job handle will ever reach it
+    await waitFor('the command to be aborted', () => sim.requests.slice(before).some((q) => /\/api\/v1\/terminal\/execute\/[^/]+\/abort$/.test(q.path)), { timeoutMs: 10_000 });
+    if (s.proc.exitCode === null) await once(s.proc, 'exit');
+  });
+});
