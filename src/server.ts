@@ -43,6 +43,14 @@ export function toolsFor(config: Config) {
   }, TOOLSETS);
 }
 
+const hoodyConfig = (config: Config) => ({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container });
+
+/** Whether Hoody has accepted this credential (it made a successful request). */
+export const credentialAccepted = (config: Config, token: string): boolean => hoodyFor(hoodyConfig(config), token).control.accepted;
+
+/** Ask Hoody whether it accepts this credential (once; remembered). */
+export const verifyCredential = (config: Config, token: string, signal?: AbortSignal): Promise<boolean> => hoodyFor(hoodyConfig(config), token).control.verify(signal);
+
 /** The Hoody view of a credential, made on first use; says how to provide one when there is none. */
 function depsFor(config: Config, credentials: Credentials, remote: boolean): () => Hoody {
   let hoody: Hoody | undefined;
@@ -55,7 +63,7 @@ function depsFor(config: Config, credentials: Credentials, remote: boolean): () 
         hint: remote ? 'send Authorization: Bearer <hdy_ token>' : 'set HOODY_TOKEN or pass --token (or try --sim)',
       });
     }
-    hoody ??= hoodyFor({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container }, credentials.token);
+    hoody ??= hoodyFor(hoodyConfig(config), credentials.token);
     return hoody;
   };
 }

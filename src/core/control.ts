@@ -78,6 +78,8 @@ export function realmBase(apiUrl: string, realm?: string): URL {
 export class ControlPlane {
   readonly base: URL;
   readonly #token: string;
+  /** The control plane has accepted this token (any answer that is not an error). */
+  accepted = false;
 
   constructor(opts: ControlOptions) {
     this.base = realmBase(opts.apiUrl, opts.realm);
@@ -116,6 +118,7 @@ export class ControlPlane {
       deadlineMs: opts.deadlineMs,
     });
     const text = await res.body.text();
+    if (res.status < 400) this.accepted = true;
     if (res.status >= 400) {
       const err = normalizeError(res.status, text, 'api', parseRetryAfter(res.headers['retry-after']));
       if (res.status === 401) err.hint = 'the Hoody token was refused: check HOODY_TOKEN (an hdy_… token or a login JWT)';
@@ -145,6 +148,18 @@ export class ControlPlane {
       if (!p || items.length === 0 || page >= (p.totalPages ?? 1)) break;
     }
     return out;
+  }
+
+  /** Whether the control plane accepts this token (asked once: one small read). */
+  async verify(signal?: AbortSignal): Promise<boolean> {
+    if (this.accepted) return true;
+    try {
+      await this.call('GET', '/projects/', { query: { page: 1, limit: 1 }, signal, deadlineMs: 10_000 });
+      return true;
+    } catch (err) {
+      if (err instanceof HoodyError && (err.kind === 'auth' || err.kind === 'forbidden')) return false;
+      throw err;
+    }
   }
 
   listProjects(signal?: AbortSignal): Promise<Project[]> {

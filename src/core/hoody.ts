@@ -10,7 +10,7 @@ import { HoodyError } from './errors.js';
 import { request } from './http.js';
 import { poll } from './streams.js';
 import { Jobs } from './jobs.js';
-import { Lru } from './lru.js';
+import { Lru, Tenants } from './lru.js';
 import { FilesKit } from './kits/files.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
@@ -234,10 +234,16 @@ const TARGET: Record<LifecycleOp, string> = {
   pause: 'paused',
 };
 
-const principals = new Lru<Hoody>(256);
+/**
+ * One view per credential: a token the control plane has not accepted yet lives in a small trial
+ * pool, so made-up tokens cannot push out the state (jobs, caches) of real ones.
+ */
+const principals = new Tenants<Hoody>({ trial: 64, trusted: 1024, isTrusted: (h) => h.control.accepted });
+
+const keyOf = (config: HoodyConfig, token: string) =>
+  createHash('sha256').update(`${config.apiUrl}\0${config.realm ?? ''}\0${config.defaultContainer ?? ''}\0${token}`).digest('hex');
 
 /** The Hoody view of one credential, reused while it is in use. */
 export function hoodyFor(config: HoodyConfig, token: string): Hoody {
-  const key = createHash('sha256').update(`${config.apiUrl}\0${config.realm ?? ''}\0${config.defaultContainer ?? ''}\0${token}`).digest('hex');
-  return principals.getOrCreate(key, () => new Hoody(config, token));
+  return principals.getOrCreate(keyOf(config, token), () => new Hoody(config, token));
 }

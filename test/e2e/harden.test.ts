@@ -5,7 +5,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sim } from '../../src/sim/index.js';
-import { CLI, simFor, waitFor } from '../helpers/harness.js';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { call, CLI, connectHttp, simFor, startHttpServer, waitFor, type HttpServer } from '../helpers/harness.js';
 
 let sim: Sim;
 beforeAll(async () => {
@@ -83,5 +85,83 @@ describe('stdio', () => {
     s.proc.stdin.end(); // the client is gone: no job handle will ever reach it
     await waitFor('the command to be aborted', () => sim.requests.slice(before).some((q) => /\/api\/v1\/terminal\/execute\/[^/]+\/abort$/.test(q.path)), { timeoutMs: 10_000 });
     if (s.proc.exitCode === null) await once(s.proc, 'exit');
+  });
+});
+
+describe('HTTP', () => {
+  let srv: HttpServer;
+  beforeAll(async () => {
+    srv = await startHttpServer(sim);
+  });
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  const post = async (headers: Record<string, string>, body: BodyInit | AsyncIterable<Uint8Array>) => {
+    const r = await fetch(srv.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: body as BodyInit,
+      duplex: 'half',
+    } as RequestInit);
+    return { status: r.status, text: await r.text() };
+  };
+  const ping = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+  /** Peak resident memory of the server process (Linux), in MB. */
+  const peakMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8'))![1]) / 1024;
+  async function* chunked(mb: number) {
+    for (let i = 0; i < mb; i++) yield new Uint8Array(1024 * 1024).fill(97);
+  }
+
+  it('(2) oversize bodies get 413 naming the limit, made-up bearers get nothing read, memory stays flat', async () => {
+    const big = new Uint8Array(50 * 1024 * 1024).fill(97);
+    const declared = await post({ authorization: `Bearer ${sim.token}` }, big);
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.text).error.message).toMatch(/over the 10 MiB limit \(--max-body-bytes \/ HOODY_MAX_BODY_BYTES raises it\)/);
+    expect((await post({ authorization: `Bearer ${sim.token}` }, chunked(50))).status).toBe(413);
+    // 16 concurrent 45 MB bodies from made-up credentials, declared and streamed.
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => (i % 2 ? post({ authorization: `Bearer fake-${i}` }, new Uint8Array(45 * 1024 * 1024)) : post({ authorization: `Bearer fake-${i}` }, chunked(45)))),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([...Array(8).fill(401), ...Array(8).fill(413)]);
+    const peak = peakMb();
+    console.log(`peak RSS with 16 concurrent oversize requests: ${peak.toFixed(0)} MB`);
+    expect(peak).toBeLessThan(300);
+    expect((await post({ authorization: `Bearer ${sim.token}` }, ping)).status).toBe(200);
+  });
+
+  it('(7) Host is host[:port] only; the bearer scheme is case-insensitive', async () => {
+    const port = new URL(srv.url).port;
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const q = request({ host: '127.0.0.1', port, path: '/healthz', headers: { host } }, (res) => (res.resume(), resolve(res.statusCode!)));
+        q.on('error', reject);
+        q.end();
+      });
+    expect(await status('localhost:1@evil.com')).toBe(403);
+    expect(await status('localhost/evil')).toBe(403);
+    expect(await status(`localhost:${port}`)).toBe(200);
+    expect((await post({ authorization: `bearer ${sim.token}` }, ping)).status).toBe(200);
+    expect((await post({ authorization: `BEARER  ${sim.token}` }, ping)).status).toBe(200);
+  });
+
+  it('(3) made-up bearers cannot evict a real tenant: its listen stream keeps getting updates', async () => {
+    const c = await connectHttp(srv.url, sim.token, '2026-07-28');
+    try {
+      await call(c.client, 'file_write', { container: sim.containerId, path: '/home/user/evict/f.txt', content: 'v1' });
+      const uri = `hoody://containers/${sim.containerId}/files/home/user/evict/f.txt`;
+      const updates: string[] = [];
+      c.client.setNotificationHandler('notifications/resources/updated', (n) => void updates.push(n.params.uri));
+      const watchers = () => sim.requests.filter((q) => q.host === 'watch' && q.method === 'POST' && q.path === '/watchers' && q.status < 300).length;
+      const before = watchers();
+      const sub = await c.client.listen({ resourceSubscriptions: [uri] });
+      await waitFor('the watcher behind the subscription', () => watchers() > before);
+      for (let i = 0; i < 300; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => post({ authorization: `Bearer made-up-${i + j}` }, ping)));
+      await call(c.client, 'file_write', { container: sim.containerId, path: '/home/user/evict/f.txt', content: 'v2' });
+      await waitFor('the update on the open listen stream', () => updates.includes(uri));
+      await sub.close();
+    } finally {
+      await c.close();
+    }
   });
 });
