@@ -9,6 +9,7 @@ import { describeError } from '../tools/errors.js';
 import { allTools } from '../tools/index.js';
 import { TOOLSETS } from '../tools/toolsets.js';
 import type { Config } from './config.js';
+import { admissionFor } from './limits.js';
 import { HoodyError } from './core/errors.js';
 import { hoodyFor, type Hoody } from './core/hoody.js';
 import { buildMcpServer } from './mcp/build.js';
@@ -85,6 +86,7 @@ export function createServer(
     subscriptions: opts.subscriptions,
     deps: depsFor(config, credentials, opts.remote),
     describeError,
+    admit: admissionFor(config, credentials.token),
   });
 }
 

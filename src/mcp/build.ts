@@ -30,7 +30,12 @@ export interface BuildOptions<D> {
   subscriptions?: 'own' | Subscriptions;
   /** Words for errors (tool and resource errors): what happened — what to do. Default: message — hint. */
   describeError?: DescribeError;
+  /** Whether a call may run now (limits): a release for when it ends, or why not. */
+  admit?: Admission;
 }
+
+/** Admission of one tool call: `release` when it ends, or a refusal with what to do. */
+export type Admission = (tool: string, args: unknown) => { release(): void } | { refuse: string; hint?: string };
 
 /**
  * Progress for one call. Besides what the handler reports, a heartbeat goes out whenever nothing
@@ -65,6 +70,16 @@ function progressReporter(ctx: ServerContext): { report: (message: string) => Pr
  * gets an error that says so.
  */
 async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>): Promise<CallToolResult> {
+  const gate = opts.admit?.(def.name, args) ?? { release: () => undefined };
+  if ('refuse' in gate) return fail(gate.refuse, gate.hint);
+  try {
+    return await runAdmitted(def, args, ctx, opts);
+  } finally {
+    gate.release();
+  }
+}
+
+async function runAdmitted<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>): Promise<CallToolResult> {
   const progress = progressReporter(ctx);
   const seconds = def.deadline ? def.deadline(args) : DEFAULT_DEADLINE_S;
   const deadline = new AbortController();

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { safePath, urlPath } from '../../src/core/paths.js';
-import { call, useInproc } from '../helpers/inproc.js';
+import { call, connectInproc, useInproc } from '../helpers/inproc.js';
 
 const t = useInproc();
 
@@ -31,5 +31,37 @@ describe('(5) ids and names never climb out of their URL path', () => {
     expect(() => urlPath`/containers/${'..'}`).toThrow(/cannot be used/);
     for (const bad of ['/a/../b', '/a/%2E%2e/b', '/a?x=1', '//evil.com/a', 'a/b', '/a#f', '/a b', '/a/./b']) expect(() => safePath(bad), bad).toThrow();
     expect(safePath('/api/v1/files/home/user/%2E%2Ex')).toBe('/api/v1/files/home/user/%2E%2Ex');
+  });
+});
+
+describe('limits as configuration', () => {
+  it('a call whose arguments are over --max-arg-bytes is refused naming the limit', async () => {
+    const c = await connectInproc(t.sim, { args: ['--container', t.sim.containerId, '--max-arg-bytes', '2k'] });
+    try {
+      const r = await call(c.client, 'file_write', { path: '/home/user/limit.txt', content: 'x'.repeat(4000) });
+      expect(r.isError).toBe(true);
+      expect(r.text).toMatch(/arguments of 3\.9 KiB are over the 2 KiB limit \(--max-arg-bytes \/ HOODY_MAX_ARG_BYTES raises it\)/);
+      expect((await call(c.client, 'file_write', { path: '/home/user/limit.txt', content: 'small' })).isError).toBe(false);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('per-credential concurrency and rate are refused naming their flags', async () => {
+    const c = await connectInproc(t.sim, { args: ['--container', t.sim.containerId, '--max-concurrency', '1', '--rate-limit', '3'] });
+    try {
+      const slow = call(c.client, 'exec_run', { command: 'sleep 1', wait_s: 5 });
+      await new Promise((r) => setImmediate(r));
+      const busy = await call(c.client, 'project_list');
+      expect(busy.text).toMatch(/1 calls are already running for this credential.*--max-concurrency \/ HOODY_MAX_CONCURRENCY/);
+      expect((await slow).isError).toBe(false);
+      expect((await call(c.client, 'project_list')).isError).toBe(false);
+      expect((await call(c.client, 'project_list')).isError).toBe(false); // the third start this minute
+      const limited = await call(c.client, 'project_list');
+      expect(limited.isError).toBe(true);
+      expect(limited.text).toMatch(/rate limit of 3 calls a minute.*--rate-limit \/ HOODY_RATE_LIMIT raises it.*retry in \d+ s/);
+    } finally {
+      await c.close();
+    }
   });
 });
