@@ -13,7 +13,7 @@ import { admissionFor } from './limits.js';
 import { HoodyError } from './core/errors.js';
 import { hoodyFor, type Hoody } from './core/hoody.js';
 import { buildMcpServer } from './mcp/build.js';
-import type { AnyTool } from './mcp/define-tool.js';
+import { readOnlyView, type AnyTool } from './mcp/define-tool.js';
 import { selectTools } from './mcp/registry.js';
 import { createSubscriptions, type Subscriptions } from './mcp/subscriptions.js';
 import { VERSION } from './version.js';
@@ -34,14 +34,27 @@ function instructionsFor(tools: readonly AnyTool[]): string {
   ].join(' ');
 }
 
-/** The tools this configuration offers; throws ConfigError for unknown names (checked at start). */
-export function toolsFor(config: Config) {
-  return selectTools(allTools, {
+/** A narrower selection one request may ask for (HTTP headers X-Hoody-Toolsets/-Tools/-Read-Only). */
+export interface Scope {
+  toolsets?: string[];
+  tools?: string[];
+  readOnly?: boolean;
+}
+
+/**
+ * The tools this configuration offers; throws ConfigError for unknown names (checked at start).
+ * A scope narrows them, never widens: a tool must be offered by both, read-only if either says so.
+ */
+export function toolsFor(config: Config, scope?: Scope) {
+  const offered = selectTools(allTools, {
     toolsets: config.toolsets,
     tools: config.tools,
     excludeTools: config.excludeTools,
     readOnly: config.readOnly,
   }, TOOLSETS);
+  if (!scope) return offered;
+  const asked = new Set(selectTools(allTools, { toolsets: scope.toolsets ?? ['all'], tools: scope.tools }, TOOLSETS).map((t) => t.name));
+  return offered.flatMap((t) => (!asked.has(t.name) ? [] : scope.readOnly ? (readOnlyView(t) ?? []) : [t]));
 }
 
 const hoodyConfig = (config: Config) => ({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container });
@@ -72,9 +85,9 @@ function depsFor(config: Config, credentials: Credentials, remote: boolean): () 
 export function createServer(
   config: Config,
   credentials: Credentials,
-  opts: { remote: boolean; signal?: AbortSignal; subscriptions?: 'own' | Subscriptions },
+  opts: { remote: boolean; signal?: AbortSignal; subscriptions?: 'own' | Subscriptions; scope?: Scope },
 ): McpServer {
-  const tools = toolsFor(config);
+  const tools = toolsFor(config, opts.scope);
   return buildMcpServer<Hoody>({
     name: 'hoody-mcp',
     version: VERSION,

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { Config } from '../config.js';
-import { createServer, credentialAccepted, subscriptionsFor, verifyCredential } from '../server.js';
+import { createServer, credentialAccepted, subscriptionsFor, toolsFor, verifyCredential, type Scope } from '../server.js';
 import type { Subscriptions } from '../mcp/subscriptions.js';
 import { ConfigError } from '../mcp/registry.js';
 import { Tenants } from '../core/lru.js';
@@ -136,6 +136,7 @@ class Principal {
         createServer(config, { token: ctx.authInfo?.token }, {
           remote: true,
           signal: (ctx.authInfo?.extra as { signal?: AbortSignal } | undefined)?.signal,
+          scope: (ctx.authInfo?.extra as { scope?: Scope } | undefined)?.scope,
           // Only a 2026-07-28 listen stream can carry updates; a stateless 2025 request cannot.
           subscriptions: ctx.era === 'modern' ? this.#subs : undefined,
         }),
@@ -202,6 +203,24 @@ function credentialOf(req: http.IncomingMessage, config: Config, loopback: boole
   return { status: 401, body: { error: 'unauthorized', message: 'send Authorization: Bearer <Hoody token>' }, challenge: 'Bearer realm="hoody-mcp"' };
 }
 
+/**
+ * What this request may use, from X-Hoody-Toolsets / X-Hoody-Tools (comma lists) and
+ * X-Hoody-Read-Only (1|true|yes): it narrows what the server offers, never widens it.
+ */
+function scopeOf(req: http.IncomingMessage): Scope | undefined {
+  const list = (name: string) => {
+    const v = req.headers[name];
+    if (v === undefined) return undefined;
+    return (Array.isArray(v) ? v.join(',') : v).split(',').map((x) => x.trim()).filter(Boolean).slice(0, 200);
+  };
+  const toolsets = list('x-hoody-toolsets');
+  const tools = list('x-hoody-tools');
+  const ro = req.headers['x-hoody-read-only'];
+  if (ro !== undefined && !/^(1|true|yes|on|0|false|no|off)$/i.test(String(ro))) throw new Error('X-Hoody-Read-Only takes 1|true|yes or 0|false|no');
+  const readOnly = ro !== undefined && /^(1|true|yes|on)$/i.test(String(ro));
+  return toolsets || tools || readOnly ? { toolsets, tools, readOnly } : undefined;
+}
+
 /** One HTTP request: guards and the credential first, then (bounded) the body, then MCP. */
 async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>, principals: Tenants<Principal>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const refused = refusedOrigin(req, allowed);
@@ -211,6 +230,13 @@ async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>
   if (path !== '/mcp') return send(res, 404, { error: 'not_found' });
   const cred = credentialOf(req, config, loopback);
   if (!('token' in cred)) return send(res, 401, cred.body, { 'www-authenticate': cred.challenge });
+  let scope: Scope | undefined;
+  try {
+    scope = scopeOf(req);
+    if (scope) toolsFor(config, scope);
+  } catch (err) {
+    return send(res, 400, { error: 'bad_scope', message: err instanceof Error ? err.message : String(err) });
+  }
   const { token } = cred;
   const who = createHash('sha256').update(token).digest('hex');
   const tooLarge = (what: string) => {
@@ -231,7 +257,7 @@ async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>
   principal.active++;
   res.once('close', () => principal.active--);
   const serve = (parsedBody?: unknown, signal?: AbortSignal) => {
-    (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal } };
+    (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal, scope } };
     return principal.handle(req as never, res as never, parsedBody);
   };
   if (req.method !== 'POST') return serve();

@@ -4,7 +4,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Sim } from '../../src/sim/index.js';
+import { clientFor } from '../helpers/shared.js';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { call, CLI, connectHttp, simFor, startHttpServer, waitFor, type HttpServer } from '../helpers/harness.js';
@@ -187,5 +189,37 @@ describe('HTTP', () => {
     } finally {
       await c.close();
     }
+  });
+
+  it('per-request scope headers narrow what tools/list shows and what may be called, never widen it', async () => {
+    const scoped = async (headers: Record<string, string>) => {
+      const client = clientFor('2025-11-25');
+      await client.connect(new StreamableHTTPClientTransport(new URL(srv.url), { requestInit: { headers: { authorization: `Bearer ${sim.token}`, ...headers } } }));
+      return client;
+    };
+    const ro = await scoped({ 'X-Hoody-Toolsets': 'files', 'X-Hoody-Read-Only': '1' });
+    try {
+      const names = (await ro.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('file_read');
+      expect(names.every((n) => n.startsWith('file_'))).toBe(true);
+      expect(names).not.toContain('file_write');
+      const write = await call(ro, 'file_write', { container: sim.containerId, path: '/home/user/scoped.txt', content: 'x' }).catch((e: Error) => ({ isError: true, text: e.message }));
+      expect(write.isError).toBe(true);
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(sim.containerPath(sim.containerId, '/home/user/scoped-read.txt'), 'readable');
+      expect((await call(ro, 'file_read', { container: sim.containerId, path: '/home/user/scoped-read.txt' })).text).toMatch(/readable/);
+    } finally {
+      await ro.close();
+    }
+    const one = await scoped({ 'X-Hoody-Tools': 'container_list' });
+    expect((await one.listTools()).tools.map((t) => t.name)).toEqual(['container_list']);
+    await one.close();
+    // sqlite is not offered by this server: asking for it widens nothing.
+    const wider = await scoped({ 'X-Hoody-Toolsets': 'sqlite' });
+    expect((await wider.listTools()).tools).toEqual([]);
+    await wider.close();
+    const bad = await post({ authorization: `Bearer ${sim.token}`, 'x-hoody-toolsets': 'nope' }, ping);
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).message).toMatch(/unknown toolset "nope"/);
   });
 });
