@@ -11,6 +11,7 @@ import { TOOLSETS } from '../tools/toolsets.js';
 import type { Config } from './config.js';
 import { admissionFor } from './limits.js';
 import { HoodyError } from './core/errors.js';
+import { Secrets } from './core/secrets.js';
 import { hoodyFor, type Hoody } from './core/hoody.js';
 import { buildMcpServer } from './mcp/build.js';
 import { readOnlyView, type AnyTool } from './mcp/define-tool.js';
@@ -66,9 +67,9 @@ export const credentialAccepted = (config: Config, token: string): boolean => ho
 export const verifyCredential = (config: Config, token: string, signal?: AbortSignal): Promise<boolean> => hoodyFor(hoodyConfig(config), token).control.verify(signal);
 
 /** The Hoody view of a credential, made on first use; says how to provide one when there is none. */
-function depsFor(config: Config, credentials: Credentials, remote: boolean): () => Hoody {
+function depsFor(config: Config, credentials: Credentials, remote: boolean): (() => Hoody) & { peek(): Hoody | undefined } {
   let hoody: Hoody | undefined;
-  return () => {
+  const get = () => {
     if (!credentials.token) {
       throw new HoodyError({
         kind: 'auth',
@@ -80,6 +81,17 @@ function depsFor(config: Config, credentials: Credentials, remote: boolean): () 
     hoody ??= hoodyFor(hoodyConfig(config), credentials.token);
     return hoody;
   };
+  return Object.assign(get, { peek: () => hoody });
+}
+
+/** The scrubber of a credential's results: its Hoody view's secrets, or (before it exists) the token and credential shapes. */
+function redactFor(deps: { peek(): Hoody | undefined }, token: string | undefined) {
+  let early: Secrets | undefined;
+  return (text: string, opts: { keepLinks: boolean }) => {
+    const secrets = deps.peek()?.secrets ?? (early ??= new Secrets());
+    early?.add(token);
+    return secrets.scrub(text, opts);
+  };
 }
 
 export function createServer(
@@ -88,6 +100,7 @@ export function createServer(
   opts: { remote: boolean; signal?: AbortSignal; subscriptions?: 'own' | Subscriptions; scope?: Scope },
 ): McpServer {
   const tools = toolsFor(config, opts.scope);
+  const deps = depsFor(config, credentials, opts.remote);
   return buildMcpServer<Hoody>({
     name: 'hoody-mcp',
     version: VERSION,
@@ -97,8 +110,9 @@ export function createServer(
     remote: opts.remote,
     signal: opts.signal,
     subscriptions: opts.subscriptions,
-    deps: depsFor(config, credentials, opts.remote),
+    deps,
     describeError,
+    redact: redactFor(deps, credentials.token),
     admit: admissionFor(config, credentials.token),
   });
 }

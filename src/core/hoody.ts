@@ -15,7 +15,8 @@ import { FilesKit } from './kits/files.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
 import { Watches } from './watches.js';
-import { KitResolver, Kits } from './kits.js';
+import { containersDomain, KitResolver, Kits } from './kits.js';
+import { Secrets } from './secrets.js';
 
 export interface HoodyConfig {
   apiUrl: string;
@@ -41,6 +42,8 @@ export class Hoody {
   readonly control: ControlPlane;
   readonly resolver: KitResolver;
   readonly config: HoodyConfig;
+  /** What results and errors of this principal must not show (the shell scrubs with it). */
+  readonly secrets: Secrets;
   readonly #names = new Lru<{ id: string; at: number }>(500);
   #kits?: Kits;
   #terminal?: TerminalKit;
@@ -54,10 +57,22 @@ export class Hoody {
     this.config = config;
     this.control = new ControlPlane({ apiUrl: config.apiUrl, token, realm: config.realm });
     this.resolver = new KitResolver(this.control, this.control.base.href);
+    let domain: string | undefined;
+    try {
+      domain = containersDomain(this.control.base.href).domain;
+    } catch {
+      /* no kit URLs can be built either: nothing of theirs to hide */
+    }
+    this.secrets = new Secrets(domain);
+    this.secrets.add(token);
   }
 
   get kits(): Kits {
-    return (this.#kits ??= new Kits(this.resolver, this.control));
+    if (!this.#kits) {
+      this.#kits = new Kits(this.resolver, this.control);
+      this.#kits.claims.onMint = (c) => [c.payload_b64, c.signature_hex, JSON.stringify(c)].forEach((v) => this.secrets.add(v));
+    }
+    return this.#kits;
   }
   get terminal(): TerminalKit {
     return (this.#terminal ??= new TerminalKit(this.kits));

@@ -7,7 +7,7 @@ import { McpServer, ResourceTemplate, type CallToolResult, type ServerContext } 
 import * as z from 'zod';
 import type { ResourceDefinition } from './define-resource.js';
 import { annotationsFor, DEFAULT_DEADLINE_S, inputOf, type AnyTool, type ToolContext } from './define-tool.js';
-import { enforceBudget, errorResult, fail, plainErrors, Reply, type DescribeError } from './result.js';
+import { describe, enforceBudget, errorResult, fail, plainErrors, Reply, type DescribeError } from './result.js';
 import { clientSchema } from './schema.js';
 import { createSubscriptions, type Subscriptions } from './subscriptions.js';
 
@@ -30,8 +30,19 @@ export interface BuildOptions<D> {
   subscriptions?: 'own' | Subscriptions;
   /** Words for errors (tool and resource errors): what happened — what to do. Default: message — hint. */
   describeError?: DescribeError;
+  /** What a result, progress line or error may not show (credentials, capabilities): hidden at this boundary. */
+  redact?: Redact;
   /** Whether a call may run now (limits): a release for when it ends, or why not. */
   admit?: Admission;
+}
+
+export type Redact = (text: string, opts: { keepLinks: boolean }) => string;
+
+/** Every text of a result (content and structured) through `redact`. */
+function redactResult(r: CallToolResult, redact: Redact, keepLinks: boolean): CallToolResult {
+  const content = r.content.map((c) => (c.type === 'text' ? { ...c, text: redact(c.text, { keepLinks }) } : c));
+  const structuredContent = r.structuredContent && (JSON.parse(redact(JSON.stringify(r.structuredContent), { keepLinks })) as Record<string, unknown>);
+  return { ...r, content, ...(structuredContent ? { structuredContent } : {}) };
 }
 
 /** Admission of one tool call: `release` when it ends, or a refusal with what to do. */
@@ -44,7 +55,7 @@ export type Admission = (tool: string, args: unknown) => { release(): void } | {
  */
 const HEARTBEAT_MS = 10_000;
 
-function progressReporter(ctx: ServerContext): { report: (message: string) => Promise<void>; enabled: boolean; stop: () => void } {
+function progressReporter(ctx: ServerContext, redact?: Redact): { report: (message: string) => Promise<void>; enabled: boolean; stop: () => void } {
   const token = ctx.mcpReq._meta?.progressToken;
   if (token === undefined) return { report: async () => undefined, enabled: false, stop: () => undefined };
   let n = 0;
@@ -54,7 +65,7 @@ function progressReporter(ctx: ServerContext): { report: (message: string) => Pr
     n += 1;
     last = Date.now();
     await ctx.mcpReq
-      .notify({ method: 'notifications/progress', params: { progressToken: token, progress: n, message } })
+      .notify({ method: 'notifications/progress', params: { progressToken: token, progress: n, message: redact ? redact(message, { keepLinks: false }) : message } })
       .catch(() => undefined);
   };
   const timer = setInterval(() => {
@@ -73,14 +84,15 @@ async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: S
   const gate = opts.admit?.(def.name, args) ?? { release: () => undefined };
   if ('refuse' in gate) return fail(gate.refuse, gate.hint);
   try {
-    return await runAdmitted(def, args, ctx, opts);
+    const r = await runAdmitted(def, args, ctx, opts);
+    return opts.redact ? redactResult(r, opts.redact, !!def.showsLinks) : r;
   } finally {
     gate.release();
   }
 }
 
 async function runAdmitted<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>): Promise<CallToolResult> {
-  const progress = progressReporter(ctx);
+  const progress = progressReporter(ctx, opts.redact);
   const seconds = def.deadline ? def.deadline(args) : DEFAULT_DEADLINE_S;
   const deadline = new AbortController();
   const signal = AbortSignal.any([ctx.mcpReq.signal, deadline.signal, ...(opts.signal ? [opts.signal] : [])]);
@@ -168,7 +180,10 @@ function registerSubscriptions<D>(server: McpServer, opts: BuildOptions<D>) {
   };
 }
 
-export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
+export function buildMcpServer<D>(given: BuildOptions<D>): McpServer {
+  // Errors are words for a model: they pass the scrubber like results (resources, subscriptions too).
+  const redact = given.redact;
+  const opts: BuildOptions<D> = redact ? { ...given, describeError: (err) => redact(describe(err, given.describeError), { keepLinks: false }) } : given;
   const server = new McpServer(
     { name: opts.name, version: opts.version },
     {

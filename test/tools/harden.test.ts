@@ -65,3 +65,37 @@ describe('limits as configuration', () => {
     }
   });
 });
+
+describe('secret hygiene', () => {
+  it('exec_run secret_env values are redacted from the result and from progress', async () => {
+    const secret = 'sk-live-0123456789abcdef';
+    const progress: string[] = [];
+    const r = await call(
+      t.c.client,
+      'exec_run',
+      { command: 'echo "key=$API_KEY"; sleep 1; echo "again $API_KEY"', env: { API_KEY: secret }, secret_env: ['API_KEY'], wait_s: 10 },
+      { onprogress: (p) => void progress.push(p.message ?? '') },
+    );
+    expect(r.isError, r.text).toBe(false);
+    expect(r.text).toMatch(/key=\[redacted\]/);
+    expect(JSON.stringify(r) + progress.join('\n')).not.toContain(secret);
+    expect(progress.join('\n')).toMatch(/\[redacted\]/);
+    const bad = await call(t.c.client, 'exec_run', { command: 'true', env: { A: 'x' }, secret_env: ['A'] });
+    expect(bad.text).toMatch(/too short to redact/);
+    expect((await call(t.c.client, 'exec_run', { command: 'true', secret_env: ['NOPE'] })).text).toMatch(/secret_env names NOPE, which env does not set/);
+  });
+
+  it('the token and kit URLs never come back; container_get keeps its links', async () => {
+    const printed = await call(t.c.client, 'exec_run', { command: `echo "token ${t.sim.token} jwt eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl"` });
+    expect(printed.text).not.toContain(t.sim.token);
+    expect(printed.text).toMatch(/token \[redacted\] jwt \[redacted\]/);
+    const got = await call(t.c.client, 'container_get', {});
+    const link = (got.structured!.links as Record<string, string>).files!;
+    expect(link).toMatch(/^https?:\/\/[0-9a-f]{24}-[0-9a-f]{24}-files-1\./);
+    expect(got.text).toContain(link);
+    await call(t.c.client, 'file_write', { path: '/home/user/leak.txt', content: `see ${link}api/v1/files/etc/passwd and ${new URL(link).host}` });
+    const read = await call(t.c.client, 'file_read', { path: '/home/user/leak.txt' });
+    expect(read.text).not.toContain(new URL(link).host);
+    expect(read.text).toMatch(/see \[kit URL hidden\] and \[kit URL hidden\]/);
+  });
+});
