@@ -222,4 +222,52 @@ describe('HTTP', () => {
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text).message).toMatch(/unknown toolset "nope"/);
   });
+
+  it('malformed JSON-RPC bodies get 4xx JSON-RPC errors, never a 500, and the server keeps serving', async () => {
+    const bodies = ['{', '', 'null', '"str"', '[]', '[1,2]', '{"jsonrpc":"1.0","id":1,"method":"ping"}', '{"jsonrpc":"2.0","id":1,"method":"ping","params":"x"}',
+      '{"jsonrpc":"2.0","id":{},"method":"ping"}', '{"jsonrpc":"2.0","id":1,"method":5}', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":{"a":1}}}',
+      '['.repeat(100_000), '{"a":'.repeat(50_000), '\u0000\u0001', '{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"loud"}}'];
+    for (const b of bodies) {
+      const r = await post({ authorization: `Bearer ${sim.token}` }, b);
+      expect(r.status, `${b.slice(0, 40)} → ${r.text.slice(0, 200)}`).toBeLessThan(500);
+      expect(r.text).not.toMatch(/\n\s+at |node:internal/);
+    }
+    expect((await post({ authorization: `Bearer ${sim.token}` }, ping)).status).toBe(200);
+  });
+
+  it('two tenants interleaved on one endpoint see only their own', async () => {
+    const res = await fetch(`http://127.0.0.1:${sim.port}/api/v1/auth/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ alias: 'tenant-b-harden', realm_ids: ['cccccccccccccccccccccccc'], allow_no_realm: false }),
+    });
+    const tokenB = ((await res.json()) as { data: { token: string } }).data.token;
+    const a = await connectHttp(srv.url, sim.token);
+    const b = await connectHttp(srv.url, tokenB);
+    try {
+      const seen = { a: [] as string[], b: [] as string[] };
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const [wa, lb, rb] = await Promise.all([
+            call(a.client, 'file_write', { container: sim.containerId, path: `/home/user/tenant-a-${i}.txt`, content: `secret-of-a-${i}` }),
+            call(b.client, 'container_list', {}),
+            call(b.client, 'file_read', { container: sim.containerId, path: `/home/user/tenant-a-${i}.txt` }),
+          ]);
+          expect(wa.isError, wa.text).toBe(false);
+          expect(rb.isError).toBe(true);
+          seen.a.push(JSON.stringify(wa), JSON.stringify(await call(a.client, 'file_read', { container: sim.containerId, path: `/home/user/tenant-a-${i}.txt` })));
+          seen.b.push(JSON.stringify(lb), JSON.stringify(rb));
+        }),
+      );
+      const all = { a: seen.a.join('\n'), b: seen.b.join('\n') };
+      expect(all.a).toMatch(/secret-of-a-9/);
+      expect(all.b).not.toMatch(/secret-of-a-\d/);
+      expect(all.b).not.toContain(sim.containerId);
+      expect(all.a).not.toContain(tokenB);
+      expect(all.b).not.toContain(sim.token);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });
