@@ -122,7 +122,7 @@ describe('fuzz every tool', () => {
   it('in process', async () => {
     const c = await connectInproc(sim, { args: ['--container', sim.containerId, '--toolsets', 'all', '--rate-limit', '1000000'] });
     try {
-      const f = await fuzz(c.client, sim, 5000 * SCALE, selfRss, () => true);
+      const f = await fuzz(c.client, sim, 3000 * SCALE, selfRss, () => true);
       report('in process', f);
       expectClean(f);
       expect(f.peakMb).toBeLessThan(400);
@@ -135,7 +135,7 @@ describe('fuzz every tool', () => {
     const c: Connected = await connectStdio(sim, { args: ['--container', sim.containerId, '--toolsets', 'all', '--rate-limit', '1000000'] });
     const proc = (c.client.transport as unknown as { _process?: { pid: number; exitCode: number | null } })._process!;
     try {
-      const f = await fuzz(c.client, sim, 400 * SCALE, peakOf(proc.pid), () => proc.exitCode === null);
+      const f = await fuzz(c.client, sim, 300 * SCALE, peakOf(proc.pid), () => proc.exitCode === null);
       report('stdio', f);
       expectClean(f);
       expect(proc.exitCode).toBe(null);
@@ -149,7 +149,7 @@ describe('fuzz every tool', () => {
     const srv: HttpServer = await startHttpServer(sim, { args: ['--container', sim.containerId, '--toolsets', 'all', '--rate-limit', '1000000'] });
     const c = await connectHttp(srv.url, sim.token);
     try {
-      const f = await fuzz(c.client, sim, 400 * SCALE, peakOf(srv.proc.pid!), () => srv.proc.exitCode === null);
+      const f = await fuzz(c.client, sim, 300 * SCALE, peakOf(srv.proc.pid!), () => srv.proc.exitCode === null);
       report('HTTP', f);
       expectClean(f);
       expect(srv.stderr()).not.toContain(sim.token);
