@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const stop = async (code = 0) => {
     if (stopping) return;
     stopping = true;
-    await Promise.allSettled(cleanups.map((c) => c()));
+    for (const c of cleanups.reverse()) await c().catch(() => undefined); // the transport first: its calls may still cancel remote work
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(130));

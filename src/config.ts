@@ -19,6 +19,13 @@ export interface Config {
   host: string;
   allowedHosts: string[];
   sim: boolean;
+  /** Limits (see FLAGS): bytes of one HTTP body, one stdio message, one call's arguments as JSON. */
+  maxBodyBytes: number;
+  maxMessageBytes: number;
+  maxArgBytes: number;
+  /** Tool calls one credential may have running at once, and start per minute. */
+  maxConcurrency: number;
+  rateLimit: number;
   help: boolean;
   version: boolean;
 }
@@ -26,7 +33,7 @@ export interface Config {
 export const DEFAULT_TOOLSETS = defaultToolsets(TOOLSETS);
 const EXTRA_TOOLSETS = TOOLSETS.filter((s) => !s.default).map((s) => s.id);
 
-type Kind = 'string' | 'bool' | 'list' | 'port';
+type Kind = 'string' | 'bool' | 'list' | 'port' | 'bytes' | 'count';
 interface Flag {
   flag: string;
   env?: string;
@@ -48,6 +55,11 @@ export const FLAGS: Flag[] = [
   { flag: '--port', env: 'HOODY_MCP_PORT', kind: 'port', key: 'port', help: 'HTTP port (default 8765)' },
   { flag: '--host', env: 'HOODY_MCP_HOST', kind: 'string', key: 'host', help: 'HTTP bind address (default 127.0.0.1)' },
   { flag: '--allowed-hosts', env: 'HOODY_MCP_ALLOWED_HOSTS', kind: 'list', key: 'allowedHosts', help: 'extra Host names the HTTP server answers (e.g. mcp.example.com)' },
+  { flag: '--max-body-bytes', env: 'HOODY_MAX_BODY_BYTES', kind: 'bytes', key: 'maxBodyBytes', help: 'largest HTTP request body (default 10m; k/m suffixes)' },
+  { flag: '--max-message-bytes', env: 'HOODY_MAX_MESSAGE_BYTES', kind: 'bytes', key: 'maxMessageBytes', help: 'largest stdio message (default 10m)' },
+  { flag: '--max-arg-bytes', env: 'HOODY_MAX_ARG_BYTES', kind: 'bytes', key: 'maxArgBytes', help: "largest tool call's arguments as JSON (default 8m)" },
+  { flag: '--max-concurrency', env: 'HOODY_MAX_CONCURRENCY', kind: 'count', key: 'maxConcurrency', help: 'tool calls one credential may run at once (default 32)' },
+  { flag: '--rate-limit', env: 'HOODY_RATE_LIMIT', kind: 'count', key: 'rateLimit', help: 'tool calls one credential may start per minute (default 1200)' },
   { flag: '--sim', env: 'HOODY_SIM', kind: 'bool', key: 'sim', help: 'start the embedded Hoody simulator and use it' },
   { flag: '--help', kind: 'bool', key: 'help', help: 'show this help' },
   { flag: '--version', kind: 'bool', key: 'version', help: 'print the version' },
@@ -65,6 +77,17 @@ function convert(f: Flag, raw: string, where: string): unknown {
       return parseBool(raw, where);
     case 'list':
       return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'bytes': {
+      const m = /^(\d+)\s*([kmg]?)i?b?$/i.exec(raw.trim());
+      const n = m ? Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()) : NaN;
+      if (!Number.isSafeInteger(n) || n < 1024) throw new ConfigError(`${where}: "${raw}" is not a size of at least 1k (e.g. 512k, 10m)`);
+      return n;
+    }
+    case 'count': {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${where}: "${raw}" is not a positive whole number`);
+      return n;
+    }
     case 'port': {
       const n = Number(raw);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${where}: "${raw}" is not a port`);
@@ -104,6 +127,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     host: '127.0.0.1',
     allowedHosts: [],
     sim: false,
+    maxBodyBytes: 10 * 1024 * 1024,
+    maxMessageBytes: 10 * 1024 * 1024,
+    maxArgBytes: 8 * 1024 * 1024,
+    maxConcurrency: 32,
+    rateLimit: 1200,
     help: false,
     version: false,
     ...(values as Partial<Config>),
@@ -120,7 +148,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
 
 /** --help; `built` names the toolsets that have tools in this version. */
 export function usage(built: ReadonlySet<string>): string {
-  const rows = FLAGS.map((f) => `  ${f.flag.padEnd(16)} ${(f.env ?? '').padEnd(24)} ${f.help}`);
+  const rows = FLAGS.map((f) => `  ${f.flag.padEnd(19)} ${(f.env ?? '').padEnd(24)} ${f.help}`);
   const sets = TOOLSETS.map((s) => `  ${s.id.padEnd(11)} ${s.default ? ' ' : '+'} ${s.description}${built.has(s.id) ? '' : ' (not in this version yet)'}`);
   return (
     `hoody-mcp — MCP server for Hoody cloud containers\n\nUsage: hoody-mcp [flags]     (stdio; --http for streamable HTTP)\n\n  flag             env\n${rows.join('\n')}\n` +

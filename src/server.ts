@@ -11,10 +11,12 @@ import { allTools } from '../tools/index.js';
 import { allPrompts } from '../tools/prompts.js';
 import { TOOLSETS } from '../tools/toolsets.js';
 import type { Config } from './config.js';
+import { admissionFor } from './limits.js';
 import { HoodyError } from './core/errors.js';
+import { Secrets } from './core/secrets.js';
 import { hoodyFor, type Hoody } from './core/hoody.js';
 import { buildMcpServer } from './mcp/build.js';
-import type { AnyTool } from './mcp/define-tool.js';
+import { readOnlyView, type AnyTool } from './mcp/define-tool.js';
 import { selectTools } from './mcp/registry.js';
 import { createSubscriptions, type Subscriptions } from './mcp/subscriptions.js';
 import { VERSION } from './version.js';
@@ -35,20 +37,41 @@ function instructionsFor(tools: readonly AnyTool[]): string {
   ].join(' ');
 }
 
-/** The tools this configuration offers; throws ConfigError for unknown names (checked at start). */
-export function toolsFor(config: Config) {
-  return selectTools(allTools, {
+/** A narrower selection one request may ask for (HTTP headers X-Hoody-Toolsets/-Tools/-Read-Only). */
+export interface Scope {
+  toolsets?: string[];
+  tools?: string[];
+  readOnly?: boolean;
+}
+
+/**
+ * The tools this configuration offers; throws ConfigError for unknown names (checked at start).
+ * A scope narrows them, never widens: a tool must be offered by both, read-only if either says so.
+ */
+export function toolsFor(config: Config, scope?: Scope) {
+  const offered = selectTools(allTools, {
     toolsets: config.toolsets,
     tools: config.tools,
     excludeTools: config.excludeTools,
     readOnly: config.readOnly,
   }, TOOLSETS);
+  if (!scope) return offered;
+  const asked = new Set(selectTools(allTools, { toolsets: scope.toolsets ?? ['all'], tools: scope.tools }, TOOLSETS).map((t) => t.name));
+  return offered.flatMap((t) => (!asked.has(t.name) ? [] : scope.readOnly ? (readOnlyView(t) ?? []) : [t]));
 }
 
+const hoodyConfig = (config: Config) => ({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container });
+
+/** Whether Hoody has accepted this credential (it made a successful request). */
+export const credentialAccepted = (config: Config, token: string): boolean => hoodyFor(hoodyConfig(config), token).control.accepted;
+
+/** Ask Hoody whether it accepts this credential (once; remembered). */
+export const verifyCredential = (config: Config, token: string, signal?: AbortSignal): Promise<boolean> => hoodyFor(hoodyConfig(config), token).control.verify(signal);
+
 /** The Hoody view of a credential, made on first use; says how to provide one when there is none. */
-function depsFor(config: Config, credentials: Credentials, remote: boolean): () => Hoody {
+function depsFor(config: Config, credentials: Credentials, remote: boolean): (() => Hoody) & { peek(): Hoody | undefined } {
   let hoody: Hoody | undefined;
-  return () => {
+  const get = () => {
     if (!credentials.token) {
       throw new HoodyError({
         kind: 'auth',
@@ -57,17 +80,29 @@ function depsFor(config: Config, credentials: Credentials, remote: boolean): () 
         hint: remote ? 'send Authorization: Bearer <hdy_ token>' : 'set HOODY_TOKEN or pass --token (or try --sim)',
       });
     }
-    hoody ??= hoodyFor({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container }, credentials.token);
+    hoody ??= hoodyFor(hoodyConfig(config), credentials.token);
     return hoody;
+  };
+  return Object.assign(get, { peek: () => hoody });
+}
+
+/** The scrubber of a credential's results: its Hoody view's secrets, or (before it exists) the token and credential shapes. */
+function redactFor(deps: { peek(): Hoody | undefined }, token: string | undefined) {
+  let early: Secrets | undefined;
+  return (text: string, opts: { keepLinks: boolean }) => {
+    const secrets = deps.peek()?.secrets ?? (early ??= new Secrets());
+    early?.add(token);
+    return secrets.scrub(text, opts);
   };
 }
 
 export function createServer(
   config: Config,
   credentials: Credentials,
-  opts: { remote: boolean; signal?: AbortSignal; subscriptions?: 'own' | Subscriptions },
+  opts: { remote: boolean; signal?: AbortSignal; subscriptions?: 'own' | Subscriptions; scope?: Scope },
 ): McpServer {
-  const tools = toolsFor(config);
+  const tools = toolsFor(config, opts.scope);
+  const deps = depsFor(config, credentials, opts.remote);
   return buildMcpServer<Hoody>({
     name: 'hoody-mcp',
     version: VERSION,
@@ -79,8 +114,10 @@ export function createServer(
     remote: opts.remote,
     signal: opts.signal,
     subscriptions: opts.subscriptions,
-    deps: depsFor(config, credentials, opts.remote),
+    deps,
     describeError,
+    redact: redactFor(deps, credentials.token),
+    admit: admissionFor(config, credentials.token),
   });
 }
 

@@ -82,6 +82,7 @@ export const containerTools = [
   tool({
     name: 'container_get',
     title: 'Container details',
+    showsLinks: true,
     description: 'Details of one container, with links a person can open (desktop, terminal, code, files, workspaces). The links grant access: share them only with their owner.',
     toolset: 'containers',
     kind: 'read',

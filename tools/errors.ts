@@ -20,6 +20,7 @@ const WORDS: { [C in NextStep['code']]: (n: Extract<NextStep, { code: C }>) => s
   pass_job: () => 'pass the job value exec_run returned',
   pass_cursor: () => 'since takes the cursor a previous file_watch returned (this is not a file_watch cursor); or omit since',
   drop_cursor: () => 'events since this cursor are lost; call file_watch again without since (then re-read what you watch)',
+  list_projects: () => 'project_list shows the project ids',
   create_project: () => 'create a project in Hoody first',
   choose_project: (n) => `pass project (one of: ${n.choices.map((p) => `${p.id} ${p.name}`).join(', ')})`,
   rent_server: () => 'rent a server in Hoody, or pass server_id',

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { JobState, JobUpdate } from '../src/core/jobs.js';
+import { MIN_SECRET_CHARS } from '../src/core/secrets.js';
 import type { ToolContext } from '../src/mcp/define-tool.js';
 import { fail, ok, reply } from '../src/mcp/result.js';
 import { waitStream } from '../src/mcp/wait.js';
@@ -66,6 +67,7 @@ export const execTools = [
       command: z.string().min(1),
       cwd: z.string().optional(),
       env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+      secret_env: z.array(z.string()).max(64).optional().describe('Names of env values to redact from all output'),
       user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().describe('Run as this user'),
       timeout_s: z.number().int().min(1).max(86_400).optional().describe('Kill after this many seconds'),
       wait_s: waitS(25),
@@ -73,6 +75,12 @@ export const execTools = [
     async handler(args, ctx) {
       const startedAt = Date.now();
       const { command, cwd, env, user, timeout_s: timeoutS } = args;
+      for (const name of args.secret_env ?? []) {
+        const value = env?.[name];
+        if (value === undefined) return fail(`secret_env names ${name}, which env does not set`, 'pass its value in env too');
+        if (value.length < MIN_SECRET_CHARS) return fail(`the value of ${name} is too short to redact (under ${MIN_SECRET_CHARS} characters)`, 'pass a longer value, or leave it out of secret_env');
+        ctx.deps.secrets.add(value);
+      }
       const started = await ctx.deps.jobs.start(ctx.scope, { command, cwd, env, user, timeoutS }, ctx.signal);
       const s = await follow(ctx, started, args.wait_s ?? 25, startedAt);
       return report(ctx.scope, s, { elapsedMs: Date.now() - startedAt });

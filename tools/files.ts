@@ -4,7 +4,7 @@ import { isAbsolute, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
-import { containerPath } from '../src/core/kits/files.js';
+import { containerPath, type FileLine } from '../src/core/kits/files.js';
 import { describeImage, scaleImage } from '../src/mcp/image.js';
 import { BUDGET_CHARS, clip, fail, ok, reply } from '../src/mcp/result.js';
 import { ticks, waitStream } from '../src/mcp/wait.js';
@@ -17,6 +17,8 @@ const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'imag
 /** Images up to this size are read and scaled (src/mcp/image.ts); larger ones come back as a link. */
 const MAX_IMAGE_FILE = 20 * 1024 * 1024;
 const MAX_TEXT_FILE = 16 * 1024 * 1024;
+/** Characters of one line file_read shows. */
+const LINE_CHARS = 2000;
 
 /**
  * Stream a file between this machine and the container, never buffered whole: reports the bytes
@@ -84,26 +86,27 @@ export const fileTools = [
       }
       const first = args.offset ?? 1;
       const want = args.limit ?? 2000;
-      const { text, total } = await deps.files.readLines(id, p, first, first + want - 1, signal);
-      if (text.includes('\0')) {
+      // Bounded in the core: a huge line or range costs no more than what can be shown.
+      const { lines, total, stopped } = await deps.files.readLines(id, p, first, first + want - 1, { signal, maxBytes: BUDGET_CHARS * 4, maxLineBytes: LINE_CHARS * 4 });
+      if (lines.some((l) => l.text.includes('\0'))) {
         return reply()
           .text(`${p} is binary (${fmtBytes(s.size)}) — read it as a resource, or file_transfer it`)
           .structured({ size: s.size, binary: true })
           .link(uri, posix.basename(p), { mimeType: mime ?? 'application/octet-stream', size: s.size });
       }
       await deps.edits.mark(id, p, signal, s);
-      if (!text) return ok(s.size === 0 ? `${p} is empty` : `${p} has fewer than ${first} lines${total ? ` (${total})` : ''}`, { lines: 0, total: total ?? null });
-      const lines = text.replace(/\n$/, '').split('\n');
+      if (!lines.length) return ok(s.size === 0 ? `${p} is empty` : `${p} has fewer than ${first} lines${total ? ` (${total})` : ''}`, { lines: 0, total: total ?? null });
       // Fit whole lines into the budget; the rest is reached with offset.
       let used = 0;
       let n = 0;
       for (; n < lines.length; n++) {
-        used += Math.min(lines[n]!.length, 2000) + 8;
+        used += Math.min(lines[n]!.text.length, LINE_CHARS) + 8;
         if (used > BUDGET_CHARS - 400) break;
       }
-      const shown = lines.slice(0, n).map((l) => (l.length > 2000 ? `${l.slice(0, 2000)}… [line cut at 2000 of ${l.length} chars]` : l));
+      const cut = (l: FileLine) => `${l.text.slice(0, LINE_CHARS)}… [line cut at ${LINE_CHARS} chars of ${fmtBytes(l.bytes)}${l.ended ? '' : ' or more'}]`;
+      const shown = lines.slice(0, n).map((l) => (l.text.length > LINE_CHARS || !l.whole ? cut(l) : l.text));
       const last = first + n - 1;
-      const more = n < lines.length || (total === undefined && lines.length >= want);
+      const more = n < lines.length || stopped || (total === undefined && lines.length >= want);
       const note = more ? `\n… lines ${first}-${last} shown${total ? ` of ${total}` : ''}; continue with offset=${last + 1}` : '';
       return ok(numbered(shown, first) + note, { path: p, first, last, total: total ?? null, more });
     },

@@ -22,6 +22,8 @@ interface Cached {
 export class Claims {
   readonly #cache = new Map<string, Cached>();
   readonly #pending = new Map<string, Promise<Cached>>();
+  /** Hears each claim minted (so it can be kept out of output). */
+  onMint?: (claim: ContainerClaim) => void;
 
   constructor(private readonly control: ControlPlane) {}
 
@@ -42,6 +44,7 @@ export class Claims {
     const p = this.control
       .authorize(containerId, signal)
       .then((r) => {
+        this.onMint?.(r.container_claim);
         const ttlMs = Math.max(10, Number(r.expires_in) || 3600) * 1000;
         // Refresh at 80% of the lifetime, and never later than a minute before expiry.
         const c = { claim: r.container_claim, refreshAt: Date.now() + Math.min(ttlMs * 0.8, Math.max(ttlMs - 60_000, ttlMs / 2)) };

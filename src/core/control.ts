@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { HoodyError, isAmbiguous, normalizeError } from './errors.js';
 import { parseRetryAfter, request, withQuery } from './http.js';
+import { hexId, safePath, urlPath } from './paths.js';
 import { poll } from './streams.js';
 
 export interface Project {
@@ -56,6 +57,8 @@ export type LifecycleOp = 'start' | 'stop' | 'restart' | 'pause' | 'resume' | 'f
 
 const ID = /^[0-9a-f]{24}$/;
 export const isId = (s: string) => ID.test(s);
+const projectId = (p: string) => hexId(p, 'project', { code: 'list_projects' });
+const containerId = (c: string) => hexId(c, 'container id', { code: 'list_containers' });
 
 export interface ControlOptions {
   apiUrl: string;
@@ -75,6 +78,8 @@ export function realmBase(apiUrl: string, realm?: string): URL {
 export class ControlPlane {
   readonly base: URL;
   readonly #token: string;
+  /** The control plane has accepted this token (any answer that is not an error). */
+  accepted = false;
 
   constructor(opts: ControlOptions) {
     this.base = realmBase(opts.apiUrl, opts.realm);
@@ -99,7 +104,7 @@ export class ControlPlane {
       deadlineMs?: number;
     } = {},
   ): Promise<T> {
-    const url = withQuery(new URL(`/api/v1${path}`, this.base), opts.query);
+    const url = withQuery(new URL(safePath(`/api/v1${path}`), this.base), opts.query);
     const res = await request({
       method,
       url,
@@ -113,6 +118,7 @@ export class ControlPlane {
       deadlineMs: opts.deadlineMs,
     });
     const text = await res.body.text();
+    if (res.status < 400) this.accepted = true;
     if (res.status >= 400) {
       const err = normalizeError(res.status, text, 'api', parseRetryAfter(res.headers['retry-after']));
       if (res.status === 401) err.hint = 'the Hoody token was refused: check HOODY_TOKEN (an hdy_… token or a login JWT)';
@@ -144,17 +150,29 @@ export class ControlPlane {
     return out;
   }
 
+  /** Whether the control plane accepts this token (asked once: one small read). */
+  async verify(signal?: AbortSignal): Promise<boolean> {
+    if (this.accepted) return true;
+    try {
+      await this.call('GET', '/projects/', { query: { page: 1, limit: 1 }, signal, deadlineMs: 10_000 });
+      return true;
+    } catch (err) {
+      if (err instanceof HoodyError && (err.kind === 'auth' || err.kind === 'forbidden')) return false;
+      throw err;
+    }
+  }
+
   listProjects(signal?: AbortSignal): Promise<Project[]> {
     return this.listAll<Project>('/projects/', 'projects', {}, signal);
   }
 
   listContainers(opts: { project?: string; includeDeleting?: boolean; signal?: AbortSignal } = {}): Promise<Container[]> {
-    const path = opts.project ? `/projects/${opts.project}/containers` : '/containers/';
+    const path = opts.project ? urlPath`/projects/${projectId(opts.project)}/containers` : '/containers/';
     return this.listAll<Container>(path, 'containers', { include_deleting: opts.includeDeleting || undefined }, opts.signal);
   }
 
   getContainer(id: string, signal?: AbortSignal): Promise<Container> {
-    return this.call<Container>('GET', `/containers/${id}`, { signal });
+    return this.call<Container>('GET', urlPath`/containers/${containerId(id)}`, { signal });
   }
 
   /**
@@ -162,11 +180,11 @@ export class ControlPlane {
    * pick one anyway), so a lost answer can be checked — re-sent only if no container of that name
    * exists in the project — instead of creating a second container blindly.
    */
-  async createContainer(projectId: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Container> {
+  async createContainer(project: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Container> {
     const name = typeof body.name === 'string' && body.name ? body.name : `hoody-${randomBytes(4).toString('hex')}`;
-    const existing = async () => (await this.listContainers({ project: projectId, includeDeleting: true, signal })).find((c) => c.name === name);
+    const existing = async () => (await this.listContainers({ project, includeDeleting: true, signal })).find((c) => c.name === name);
     try {
-      return await this.call<Container>('POST', `/projects/${projectId}/containers`, {
+      return await this.call<Container>('POST', urlPath`/projects/${projectId(project)}/containers`, {
         body: { ...body, name },
         signal,
         idempotent: false,
@@ -189,7 +207,7 @@ export class ControlPlane {
    */
   async lifecycle(id: string, op: LifecycleOp, signal?: AbortSignal): Promise<{ status?: string; message?: string; conflict?: boolean }> {
     try {
-      const data = await this.call<{ status?: string; message?: string }>('POST', `/containers/${id}/${op}`, {
+      const data = await this.call<{ status?: string; message?: string }>('POST', urlPath`/containers/${containerId(id)}/${op}`, {
         signal,
         // Repeating start/stop/pause/resume/force-stop ends in the same state (a repeat answers the
         // 400 "already …", read as success below); a repeated restart would restart twice.
@@ -209,16 +227,16 @@ export class ControlPlane {
   }
 
   deleteContainer(id: string, signal?: AbortSignal): Promise<void> {
-    return this.call<void>('DELETE', `/containers/${id}`, { signal, idempotent: false });
+    return this.call<void>('DELETE', urlPath`/containers/${containerId(id)}`, { signal, idempotent: false });
   }
 
   async listSnapshots(id: string, signal?: AbortSignal): Promise<Snapshot[]> {
-    const data = await this.call<{ snapshots?: Snapshot[] } | Snapshot[]>('GET', `/containers/${id}/snapshots`, { signal });
+    const data = await this.call<{ snapshots?: Snapshot[] } | Snapshot[]>('GET', urlPath`/containers/${containerId(id)}/snapshots`, { signal });
     return Array.isArray(data) ? data : (data?.snapshots ?? []);
   }
 
   async createSnapshot(id: string, alias: string | undefined, signal?: AbortSignal): Promise<Snapshot> {
-    const data = await this.call<{ snapshot?: Snapshot }>('POST', `/containers/${id}/snapshots`, {
+    const data = await this.call<{ snapshot?: Snapshot }>('POST', urlPath`/containers/${containerId(id)}/snapshots`, {
       body: alias ? { alias } : {},
       signal,
       idempotent: false,
@@ -229,7 +247,7 @@ export class ControlPlane {
   }
 
   restoreSnapshot(id: string, name: string, signal?: AbortSignal): Promise<unknown> {
-    return this.call('PUT', `/containers/${id}/snapshots/${encodeURIComponent(name)}`, { signal, idempotent: false, timeoutMs: 300_000, deadlineMs: 300_000 });
+    return this.call('PUT', urlPath`/containers/${containerId(id)}/snapshots/${name}`, { signal, idempotent: false, timeoutMs: 300_000, deadlineMs: 300_000 });
   }
 
   listRentals(signal?: AbortSignal): Promise<Rental[]> {
@@ -237,7 +255,7 @@ export class ControlPlane {
   }
 
   authorize(id: string, signal?: AbortSignal): Promise<{ container_claim: ContainerClaim; expires_in: number }> {
-    return this.call('POST', `/containers/${id}/authorize`, { signal, idempotent: true });
+    return this.call('POST', urlPath`/containers/${containerId(id)}/authorize`, { signal, idempotent: true });
   }
 
   /**

@@ -63,6 +63,8 @@ export type NextStep =
   | { code: 'drop_cursor' }
   /** container creation: no project, several projects, no server. */
   | { code: 'create_project' }
+  /** A project reference is not a project id. */
+  | { code: 'list_projects' }
   | { code: 'choose_project'; choices: { id: string; name: string }[] }
   | { code: 'rent_server' }
   /** A screen frame is missing or stale: take a new screenshot of that display. */

@@ -10,12 +10,12 @@ import { HoodyError } from './errors.js';
 import { request } from './http.js';
 import { poll } from './streams.js';
 import { Jobs } from './jobs.js';
-import { Lru } from './lru.js';
 import { Displays } from './displays.js';
 import { DisplayKit } from './kits/display.js';
 import { BrowserKit } from './kits/browser.js';
 import { AgentKit, AgentTurns } from './kits/agent.js';
 import { DaemonKit } from './kits/daemon.js';
+import { Lru, Tenants } from './lru.js';
 import { FilesKit } from './kits/files.js';
 import { SqliteKit } from './kits/sqlite.js';
 import { Ports } from './ports.js';
@@ -23,7 +23,8 @@ import { Raw } from './raw.js';
 import { TerminalKit } from './kits/terminal.js';
 import { WatchKit } from './kits/watch.js';
 import { Watches } from './watches.js';
-import { KitResolver, Kits } from './kits.js';
+import { containersDomain, KitResolver, Kits } from './kits.js';
+import { Secrets } from './secrets.js';
 
 export interface HoodyConfig {
   apiUrl: string;
@@ -49,6 +50,8 @@ export class Hoody {
   readonly control: ControlPlane;
   readonly resolver: KitResolver;
   readonly config: HoodyConfig;
+  /** What results and errors of this principal must not show (the shell scrubs with it). */
+  readonly secrets: Secrets;
   readonly #names = new Lru<{ id: string; at: number }>(500);
   #kits?: Kits;
   #terminal?: TerminalKit;
@@ -69,10 +72,22 @@ export class Hoody {
     this.config = config;
     this.control = new ControlPlane({ apiUrl: config.apiUrl, token, realm: config.realm });
     this.resolver = new KitResolver(this.control, this.control.base.href);
+    let domain: string | undefined;
+    try {
+      domain = containersDomain(this.control.base.href).domain;
+    } catch {
+      /* no kit URLs can be built either: nothing of theirs to hide */
+    }
+    this.secrets = new Secrets(domain);
+    this.secrets.add(token);
   }
 
   get kits(): Kits {
-    return (this.#kits ??= new Kits(this.resolver, this.control));
+    if (!this.#kits) {
+      this.#kits = new Kits(this.resolver, this.control);
+      this.#kits.claims.onMint = (c) => [c.payload_b64, c.signature_hex, JSON.stringify(c)].forEach((v) => this.secrets.add(v));
+    }
+    return this.#kits;
   }
   get terminal(): TerminalKit {
     return (this.#terminal ??= new TerminalKit(this.kits));
@@ -276,10 +291,16 @@ const TARGET: Record<LifecycleOp, string> = {
   pause: 'paused',
 };
 
-const principals = new Lru<Hoody>(256);
+/**
+ * One view per credential: a token the control plane has not accepted yet lives in a small trial
+ * pool, so made-up tokens cannot push out the state (jobs, caches) of real ones.
+ */
+const principals = new Tenants<Hoody>({ trial: 64, trusted: 1024, isTrusted: (h) => h.control.accepted });
+
+const keyOf = (config: HoodyConfig, token: string) =>
+  createHash('sha256').update(`${config.apiUrl}\0${config.realm ?? ''}\0${config.defaultContainer ?? ''}\0${token}`).digest('hex');
 
 /** The Hoody view of one credential, reused while it is in use. */
 export function hoodyFor(config: HoodyConfig, token: string): Hoody {
-  const key = createHash('sha256').update(`${config.apiUrl}\0${config.realm ?? ''}\0${config.defaultContainer ?? ''}\0${token}`).digest('hex');
-  return principals.getOrCreate(key, () => new Hoody(config, token));
+  return principals.getOrCreate(keyOf(config, token), () => new Hoody(config, token));
 }

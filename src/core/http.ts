@@ -161,7 +161,30 @@ function deadlineError(opts: RequestOptions, method: string, ms: number): HoodyE
  * response for any status the caller should see (including 4xx); throws HoodyError for what
  * retries could not fix.
  */
-export async function request(opts: RequestOptions): Promise<HttpResponse> {
+export function request(opts: RequestOptions): Promise<HttpResponse> {
+  inflight++;
+  return exchange(opts).finally(() => {
+    if (--inflight === 0) for (const wake of idleWaiters.splice(0)) wake();
+  });
+}
+
+let inflight = 0;
+const idleWaiters: (() => void)[] = [];
+
+/**
+ * Resolves when no request to Hoody is in flight (checked after the current turn, so work an
+ * abort has just set off, e.g. a remote cancel, is counted), or after `timeoutMs`.
+ */
+export async function whenIdle(timeoutMs: number): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+  if (!inflight) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    idleWaiters.push(() => (clearTimeout(timer), resolve()));
+  });
+}
+
+async function exchange(opts: RequestOptions): Promise<HttpResponse> {
   const policy = { ...DEFAULT_RETRY, ...opts.retry };
   const method = opts.method.toUpperCase();
   const idempotent = opts.idempotent ?? IDEMPOTENT.has(method);

@@ -12,6 +12,7 @@ import { CLAIM_CODES, CLAIM_KITS, Claims } from './claims.js';
 import { HoodyError, normalizeError } from './errors.js';
 import type { Container, ControlPlane } from './control.js';
 import { header, request, withQuery, type HttpResponse, type RequestOptions } from './http.js';
+import { hexId, safePath } from './paths.js';
 
 /** Kits whose host slug carries an instance number (`files-1`); `ssh` carries none; `http-<port>` is its own. */
 const UNINDEXED = new Set(['ssh']);
@@ -89,6 +90,12 @@ export class KitResolver {
     if (!projectId || !c.server_name) {
       throw new HoodyError({ kind: 'server', source: 'api', message: `container ${c.id} has no project_id/server_name to build kit URLs from` });
     }
+    // Every part of the host comes from the control plane: checked, so an odd answer cannot point a kit request elsewhere.
+    hexId(projectId, 'project id');
+    hexId(c.id, 'container id');
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(c.server_name)) {
+      throw new HoodyError({ kind: 'server', source: 'api', message: `container ${c.id} has a server_name that is not a host label` });
+    }
     const { protocol, domain, port } = this.#domain;
     return new URL(`${protocol}//${projectId}-${c.id}-${kitSlug(kit)}.${c.server_name}.${domain}${port ? `:${port}` : ''}/`);
   }
@@ -119,7 +126,7 @@ export class Kits {
     const claimed = CLAIM_KITS.has(source);
     for (let attempt = 0; ; attempt++) {
       const base = await this.resolver.baseUrl(containerId, kit, req.signal);
-      const url = withQuery(new URL(req.path, base), req.query);
+      const url = withQuery(new URL(safePath(req.path), base), req.query);
       const headers = claimed ? { ...req.headers, ...(await this.claims.headers(containerId, req.signal)) } : req.headers;
       const res = await request({ ...req, headers, url, source, label: `the ${source} kit of container ${containerId}` });
       // The proxy's own 404/502 pages (HTML) mean the URL may be stale; a kit's JSON 404 is an answer.

@@ -55,3 +55,70 @@ export class Lru<V> {
     this.#m.clear();
   }
 }
+
+/**
+ * Per-credential state that a made-up credential cannot push out: entries live in a small trial
+ * pool until `trusted(v)` says the upstream accepted their credential, then in a larger trusted
+ * pool; each pool forgets its least recently used entry first, and never one that is `busy`
+ * (an open stream, a call in flight) — a pool of busy entries grows instead of cutting one off.
+ */
+export class Tenants<V> {
+  readonly #m = new Map<string, V>();
+
+  constructor(
+    private readonly opts: {
+      trial: number;
+      trusted: number;
+      isTrusted(v: V): boolean;
+      isBusy?(v: V): boolean;
+      onEvict?(v: V): void;
+    },
+  ) {}
+
+  get(key: string): V | undefined {
+    const v = this.#m.get(key);
+    if (v !== undefined) {
+      this.#m.delete(key);
+      this.#m.set(key, v);
+    }
+    return v;
+  }
+
+  getOrCreate(key: string, make: () => V): V {
+    let v = this.get(key);
+    if (v === undefined) {
+      v = make();
+      this.#m.set(key, v);
+      this.#trim();
+    }
+    return v;
+  }
+
+  #trim(): void {
+    const trusted: [string, V][] = [];
+    const trial: [string, V][] = [];
+    for (const e of this.#m) (this.opts.isTrusted(e[1]) ? trusted : trial).push(e);
+    for (const [pool, max] of [[trial, this.opts.trial], [trusted, this.opts.trusted]] as const) {
+      let over = pool.length - max;
+      for (const [k, v] of pool) {
+        if (over <= 0) break;
+        if (this.opts.isBusy?.(v)) continue;
+        this.#m.delete(k);
+        this.opts.onEvict?.(v);
+        over--;
+      }
+    }
+  }
+
+  get size(): number {
+    return this.#m.size;
+  }
+
+  values(): IterableIterator<V> {
+    return this.#m.values();
+  }
+
+  clear(): void {
+    this.#m.clear();
+  }
+}

@@ -6,22 +6,23 @@
 import { isInputRequiredResult, McpServer, ResourceTemplate, type CallToolResult, type InputRequiredResult, type RequestStateCodec, type ServerContext } from '@modelcontextprotocol/server';
 import { askerFor, requestStateCodec } from './ask.js';
 import type { PromptDefinition } from './define-prompt.js';
+import * as z from 'zod';
 import type { ResourceDefinition } from './define-resource.js';
 import { annotationsFor, DEFAULT_DEADLINE_S, inputOf, type AnyTool, type ToolContext } from './define-tool.js';
-import { enforceBudget, errorResult, fail, plainErrors, Reply, type DescribeError } from './result.js';
+import { describe, enforceBudget, errorResult, fail, plainErrors, Reply, type DescribeError } from './result.js';
 import { clientSchema } from './schema.js';
 import { createSubscriptions, type Subscriptions } from './subscriptions.js';
 
 export interface BuildOptions<D> {
+  /** Prompts; each is offered only when the tools it requires are. */
+  prompts?: readonly PromptDefinition[];
+  /** An opaque tag of the credential: a 2026-07-28 requestState minted for one principal is refused for another. */
+  principal?: string;
   name: string;
   version: string;
   instructions?: string;
   tools: readonly AnyTool<D>[];
   resources: readonly ResourceDefinition<D>[];
-  /** Prompts; each is offered only when the tools it requires are. */
-  prompts?: readonly PromptDefinition[];
-  /** An opaque tag of the credential: a 2026-07-28 requestState minted for one principal is refused for another. */
-  principal?: string;
   /** Dependencies, made on first use (no work before the first call: initialize stays instant). */
   deps: () => D;
   remote: boolean;
@@ -35,7 +36,23 @@ export interface BuildOptions<D> {
   subscriptions?: 'own' | Subscriptions;
   /** Words for errors (tool and resource errors): what happened — what to do. Default: message — hint. */
   describeError?: DescribeError;
+  /** What a result, progress line or error may not show (credentials, capabilities): hidden at this boundary. */
+  redact?: Redact;
+  /** Whether a call may run now (limits): a release for when it ends, or why not. */
+  admit?: Admission;
 }
+
+export type Redact = (text: string, opts: { keepLinks: boolean }) => string;
+
+/** Every text of a result (content and structured) through `redact`. */
+function redactResult(r: CallToolResult, redact: Redact, keepLinks: boolean): CallToolResult {
+  const content = r.content.map((c) => (c.type === 'text' ? { ...c, text: redact(c.text, { keepLinks }) } : c));
+  const structuredContent = r.structuredContent && (JSON.parse(redact(JSON.stringify(r.structuredContent), { keepLinks })) as Record<string, unknown>);
+  return { ...r, content, ...(structuredContent ? { structuredContent } : {}) };
+}
+
+/** Admission of one tool call: `release` when it ends, or a refusal with what to do. */
+export type Admission = (tool: string, args: unknown) => { release(): void } | { refuse: string; hint?: string };
 
 /**
  * Progress for one call. Besides what the handler reports, a heartbeat goes out whenever nothing
@@ -44,7 +61,7 @@ export interface BuildOptions<D> {
  */
 const HEARTBEAT_MS = 10_000;
 
-function progressReporter(ctx: ServerContext): { report: (message: string) => Promise<void>; enabled: boolean; stop: () => void } {
+function progressReporter(ctx: ServerContext, redact?: Redact): { report: (message: string) => Promise<void>; enabled: boolean; stop: () => void } {
   const token = ctx.mcpReq._meta?.progressToken;
   if (token === undefined) return { report: async () => undefined, enabled: false, stop: () => undefined };
   let n = 0;
@@ -54,7 +71,7 @@ function progressReporter(ctx: ServerContext): { report: (message: string) => Pr
     n += 1;
     last = Date.now();
     await ctx.mcpReq
-      .notify({ method: 'notifications/progress', params: { progressToken: token, progress: n, message } })
+      .notify({ method: 'notifications/progress', params: { progressToken: token, progress: n, message: redact ? redact(message, { keepLinks: false }) : message } })
       .catch(() => undefined);
   };
   const timer = setInterval(() => {
@@ -75,7 +92,18 @@ interface Asking {
 }
 
 async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>, asking: Asking): Promise<CallToolResult | InputRequiredResult> {
-  const progress = progressReporter(ctx);
+  const gate = opts.admit?.(def.name, args) ?? { release: () => undefined };
+  if ('refuse' in gate) return fail(gate.refuse, gate.hint);
+  try {
+    const r = await runAdmitted(def, args, ctx, opts, asking);
+    return opts.redact && !isInputRequiredResult(r) ? redactResult(r, opts.redact, !!def.showsLinks) : r;
+  } finally {
+    gate.release();
+  }
+}
+
+async function runAdmitted<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>, asking: Asking): Promise<CallToolResult | InputRequiredResult> {
+  const progress = progressReporter(ctx, opts.redact);
   const seconds = def.deadline ? def.deadline(args) : DEFAULT_DEADLINE_S;
   const deadline = new AbortController();
   const signal = AbortSignal.any([ctx.mcpReq.signal, deadline.signal, ...(opts.signal ? [opts.signal] : [])]);
@@ -115,6 +143,19 @@ async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: S
   }
 }
 
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+
+const callsByServer = new WeakMap<McpServer, Set<Promise<unknown>>>();
+
+/** Resolves when the tool calls in flight on these servers have ended (or after `timeoutMs`). */
+export async function callsSettled(servers: readonly McpServer[], timeoutMs: number): Promise<void> {
+  const calls = servers.flatMap((s) => [...(callsByServer.get(s) ?? [])]);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
+  await Promise.race([Promise.allSettled(calls), late]);
+  clearTimeout(timer);
+}
+
 const subscriptionsByServer = new WeakMap<McpServer, Subscriptions>();
 
 /** The subscription controller a server serves resources/subscribe with, if it offers them. */
@@ -152,7 +193,10 @@ function registerSubscriptions<D>(server: McpServer, opts: BuildOptions<D>) {
   };
 }
 
-export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
+export function buildMcpServer<D>(given: BuildOptions<D>): McpServer {
+  // Errors are words for a model: they pass the scrubber like results (resources, subscriptions too).
+  const redact = given.redact;
+  const opts: BuildOptions<D> = redact ? { ...given, describeError: (err) => redact(describe(err, given.describeError), { keepLinks: false }) } : given;
   const codec = requestStateCodec(opts.principal ?? '');
   const server = new McpServer(
     { name: opts.name, version: opts.version },
@@ -165,11 +209,20 @@ export function buildMcpServer<D>(opts: BuildOptions<D>): McpServer {
   );
   const asking: Asking = { codec, capabilities: () => server.server.getClientCapabilities() };
 
+  // A bad level is invalid params in a few words (the SDK's own handler answers -32603 with a
+  // validation dump). This server sends no log messages, so there is no level to keep.
+  server.server.setRequestHandler('logging/setLevel', { params: z.looseObject({ level: z.enum(LOG_LEVELS, { error: `level must be one of ${LOG_LEVELS.join(', ')}` }) }) }, async () => ({}));
+  const calls = new Set<Promise<unknown>>();
+  callsByServer.set(server, calls);
   for (const def of opts.tools) {
     server.registerTool(
       def.name,
       { title: def.title, description: def.description, inputSchema: clientSchema(inputOf(def)), annotations: annotationsFor(def) },
-      ((args: unknown, ctx: ServerContext) => runTool(def, args as Record<string, unknown>, ctx, opts, asking)) as never,
+      ((args: unknown, ctx: ServerContext) => {
+        const run = runTool(def, args as Record<string, unknown>, ctx, opts, asking);
+        calls.add(run);
+        return run.finally(() => calls.delete(run));
+      }) as never,
     );
   }
 

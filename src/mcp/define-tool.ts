@@ -61,6 +61,8 @@ export interface ToolDefinition<D = unknown, S extends z.ZodObject = z.ZodObject
   /** Refused when served over HTTP (local paths belong to the server's machine then): what to use instead. */
   localOnly?: string;
   scope?: Scope<D, V>;
+  /** The tool exists to show links a person can open: the scrubber leaves them (secrets it still hides). */
+  showsLinks?: boolean;
   /**
    * Seconds after which the call returns a clear error whatever is still pending (default 30:
    * clients give up at 60). Tools that wait say how long from their arguments; null = none.

@@ -205,7 +205,7 @@ export type DescribeError = (err: unknown) => string | undefined;
  * An error as a caller can act on it. Errors carry an optional `hint` (what to do next);
  * anything else is reported by its message only — never a stack trace.
  */
-function describe(err: unknown, custom?: DescribeError): string {
+export function describe(err: unknown, custom?: DescribeError): string {
   const words = custom?.(err);
   if (words) return words;
   const e = err as { message?: unknown; hint?: string };

@@ -13,32 +13,54 @@ import type { AddressInfo } from 'node:net';
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { Config } from '../config.js';
-import { createServer, subscriptionsFor } from '../server.js';
+import { createServer, credentialAccepted, subscriptionsFor, toolsFor, verifyCredential, type Scope } from '../server.js';
 import type { Subscriptions } from '../mcp/subscriptions.js';
 import { ConfigError } from '../mcp/registry.js';
-import { Lru } from '../core/lru.js';
+import { Tenants } from '../core/lru.js';
+import { overLimit } from './lines.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith('127.');
 
-function hostname(hostHeader: string): string {
-  // "[::1]:8765" → "[::1]", "localhost:8765" → "localhost"
-  return hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+/** The host of a Host header (`host[:port]`, nothing else: no userinfo, no path); undefined if it is not one. */
+export function hostOf(hostHeader: string): string | undefined {
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::\d{1,5})?$/.exec(hostHeader.toLowerCase());
+  return m?.[1];
 }
 
-const MAX_BODY = 48 * 1024 * 1024;
+/** Bodies above this from a credential Hoody has not accepted yet wait until it is checked. */
+const UNVERIFIED_BODY = 1024 * 1024;
 
+class TooLarge extends Error {}
+
+/**
+ * Let the rest of a refused body go by unread so the client, still sending, reads the answer
+ * instead of a reset; a body that goes on past `cap` bytes gets its connection closed.
+ */
+function discard(req: http.IncomingMessage, cap: number): void {
+  let seen = 0;
+  req.on('data', (c: Buffer) => {
+    seen += c.length;
+    if (seen > cap) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/** The body, up to `max` bytes: a larger Content-Length fails before reading; a longer stream stops at the cap. */
 function readBody(req: http.IncomingMessage, max: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > max) return Promise.reject(new TooLarge(`a body of ${declared} bytes`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > max) {
-        reject(new Error(`request body over ${max} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
+      if (size <= max) return void chunks.push(c);
+      req.off('data', onData);
+      chunks.length = 0;
+      reject(new TooLarge(`a body of more than ${max} bytes`));
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -91,7 +113,8 @@ function cancelFrom(who: string, body: unknown): void {
 }
 
 /**
- * One MCP handler per credential (the 256 most recently used; an evicted one is closed). Its
+ * One MCP handler per credential (kept in `Tenants`: made-up credentials churn a small trial pool
+ * and cannot push out accepted ones; one with a request or stream open is never closed). Its
  * 2026-07-28 `subscriptions/listen` bus then reaches only that credential's listeners (a shared
  * bus would tell one tenant about another's files), and the URIs a listen asks for are watched
  * for as long as its response stream stays open.
@@ -100,20 +123,26 @@ class Principal {
   readonly #mcp: McpHttpHandler;
   readonly #subs: Subscriptions;
   readonly handle: ReturnType<typeof toNodeHandler>;
+  /** Requests (and listen streams) open now. */
+  active = 0;
 
-  constructor(config: Config, token: string) {
+  constructor(
+    config: Config,
+    readonly token: string,
+  ) {
     this.#subs = subscriptionsFor(config, { token }, (uri) => this.#mcp.notify.resourceUpdated(uri));
     this.#mcp = createMcpHandler(
       (ctx) =>
         createServer(config, { token: ctx.authInfo?.token }, {
           remote: true,
           signal: (ctx.authInfo?.extra as { signal?: AbortSignal } | undefined)?.signal,
+          scope: (ctx.authInfo?.extra as { scope?: Scope } | undefined)?.scope,
           // Only a 2026-07-28 listen stream can carry updates; a stateless 2025 request cannot.
           subscriptions: ctx.era === 'modern' ? this.#subs : undefined,
         }),
-      { maxRequestBodySize: MAX_BODY, onerror: () => undefined },
+      { maxRequestBodySize: config.maxBodyBytes, onerror: () => undefined },
     );
-    this.handle = toNodeHandler(this.#mcp, { maxRequestBodySize: MAX_BODY });
+    this.handle = toNodeHandler(this.#mcp, { maxRequestBodySize: config.maxBodyBytes });
   }
 
   /** Watch what a subscriptions/listen asks for while its stream is open. */
@@ -142,6 +171,114 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** 403 unless Host (and Origin, if sent) name this server: the DNS-rebinding guard. */
+function refusedOrigin(req: http.IncomingMessage, allowed: Set<string>): string | undefined {
+  const host = hostOf(req.headers.host ?? '');
+  if (!host || !allowed.has(host)) return `Host "${(req.headers.host ?? '').slice(0, 100)}" is not allowed`;
+  const origin = req.headers.origin;
+  if (!origin) return undefined;
+  try {
+    const h = new URL(origin).hostname.toLowerCase();
+    if (allowed.has(h) || allowed.has(`[${h}]`)) return undefined;
+  } catch {
+    /* not a URL */
+  }
+  return 'Origin not allowed';
+}
+
+/** The credential of a request: its bearer (scheme case-insensitive), or the server's own for loopback. */
+function credentialOf(req: http.IncomingMessage, config: Config, loopback: boolean): { token: string } | { status: 401; body: unknown; challenge: string } {
+  const auth = req.headers.authorization;
+  if (auth) {
+    const m = /^bearer[ \t]+([^\s]{1,4096})[ \t]*$/i.exec(auth);
+    if (m) return { token: m[1]! };
+    return { status: 401, body: { error: 'invalid_token', message: 'use Authorization: Bearer <Hoody token>' }, challenge: 'Bearer realm="hoody-mcp", error="invalid_token"' };
+  }
+  if (loopback && config.token) return { token: config.token };
+  return { status: 401, body: { error: 'unauthorized', message: 'send Authorization: Bearer <Hoody token>' }, challenge: 'Bearer realm="hoody-mcp"' };
+}
+
+/**
+ * What this request may use, from X-Hoody-Toolsets / X-Hoody-Tools (comma lists) and
+ * X-Hoody-Read-Only (1|true|yes): it narrows what the server offers, never widens it.
+ */
+function scopeOf(req: http.IncomingMessage): Scope | undefined {
+  const list = (name: string) => {
+    const v = req.headers[name];
+    if (v === undefined) return undefined;
+    return (Array.isArray(v) ? v.join(',') : v).split(',').map((x) => x.trim()).filter(Boolean).slice(0, 200);
+  };
+  const toolsets = list('x-hoody-toolsets');
+  const tools = list('x-hoody-tools');
+  const ro = req.headers['x-hoody-read-only'];
+  if (ro !== undefined && !/^(1|true|yes|on|0|false|no|off)$/i.test(String(ro))) throw new Error('X-Hoody-Read-Only takes 1|true|yes or 0|false|no');
+  const readOnly = ro !== undefined && /^(1|true|yes|on)$/i.test(String(ro));
+  return toolsets || tools || readOnly ? { toolsets, tools, readOnly } : undefined;
+}
+
+/** One HTTP request: guards and the credential first, then (bounded) the body, then MCP. */
+async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>, principals: Tenants<Principal>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const refused = refusedOrigin(req, allowed);
+  if (refused) return send(res, 403, { error: 'forbidden', message: refused });
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/healthz') return send(res, 200, { status: 'ok' });
+  if (path !== '/mcp') return send(res, 404, { error: 'not_found' });
+  const cred = credentialOf(req, config, loopback);
+  if (!('token' in cred)) return send(res, 401, cred.body, { 'www-authenticate': cred.challenge });
+  let scope: Scope | undefined;
+  try {
+    scope = scopeOf(req);
+    if (scope) toolsFor(config, scope);
+  } catch (err) {
+    return send(res, 400, { error: 'bad_scope', message: err instanceof Error ? err.message : String(err) });
+  }
+  const { token } = cred;
+  const who = createHash('sha256').update(token).digest('hex');
+  const tooLarge = (what: string) => {
+    const message = overLimit(what, config.maxBodyBytes, '--max-body-bytes', 'HOODY_MAX_BODY_BYTES');
+    send(res, 413, { jsonrpc: '2.0', id: null, error: { code: -32600, message } });
+    discard(req, 8 * config.maxBodyBytes);
+  };
+  if (req.method === 'POST') {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > config.maxBodyBytes) return tooLarge(`a body of ${declared} bytes`);
+    // A large body is read only for a credential Hoody accepts: a made-up one costs no memory.
+    if (!(declared <= UNVERIFIED_BODY) && !credentialAccepted(config, token) && !(await verifyCredential(config, token).catch(() => false))) {
+      send(res, 401, { error: 'invalid_token', message: 'Hoody does not accept this token' }, { 'www-authenticate': 'Bearer realm="hoody-mcp", error="invalid_token"' });
+      return discard(req, config.maxBodyBytes);
+    }
+  }
+  const principal = principals.getOrCreate(who, () => new Principal(config, token));
+  principal.active++;
+  res.once('close', () => principal.active--);
+  const serve = (parsedBody?: unknown, signal?: AbortSignal) => {
+    (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal, scope } };
+    return principal.handle(req as never, res as never, parsedBody);
+  };
+  if (req.method !== 'POST') return serve();
+  let text: string;
+  try {
+    text = await readBody(req, config.maxBodyBytes);
+  } catch (err) {
+    if (err instanceof TooLarge) return tooLarge(err.message);
+    throw err;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return send(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not JSON' } });
+  }
+  cancelFrom(who, body);
+  principal.listenFrom(body, res);
+  return serve(body, inflight.track(who, body, res));
+}
+
 export async function startHttp(config: Config): Promise<HttpServerHandle> {
   const loopback = isLoopback(config.host);
   if (!loopback && config.token) {
@@ -153,64 +290,18 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
   const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...config.allowedHosts.map((h) => h.toLowerCase())]);
   if (!loopback && config.host !== '0.0.0.0' && config.host !== '::') allowed.add(config.host.toLowerCase());
 
-  const principals = new Lru<Principal>(256, (p) => void p.close());
+  const principals = new Tenants<Principal>({
+    trial: 64,
+    trusted: 1024,
+    isTrusted: (p) => credentialAccepted(config, p.token),
+    isBusy: (p) => p.active > 0,
+    onEvict: (p) => void p.close(),
+  });
   const server = http.createServer((req, res) => {
-    const send = (status: number, body: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(body);
-    };
-    const path = (req.url ?? '/').split('?')[0];
-    const host = hostname((req.headers.host ?? '').toLowerCase());
-    if (!allowed.has(host)) return send(403, JSON.stringify({ error: 'forbidden', message: `Host "${host}" is not allowed` }));
-    const origin = req.headers.origin;
-    if (origin) {
-      let ok = false;
-      try {
-        ok = allowed.has(new URL(origin).hostname.toLowerCase()) || allowed.has(`[${new URL(origin).hostname}]`);
-      } catch {
-        ok = false;
-      }
-      if (!ok) return send(403, JSON.stringify({ error: 'forbidden', message: 'Origin not allowed' }));
-    }
-    if (path === '/healthz') return send(200, JSON.stringify({ status: 'ok' }));
-    if (path !== '/mcp') return send(404, JSON.stringify({ error: 'not_found' }));
-
-    const auth = req.headers.authorization;
-    let token: string;
-    if (auth) {
-      const m = /^Bearer (\S+)$/.exec(auth);
-      if (!m) return send(401, JSON.stringify({ error: 'invalid_token', message: 'use Authorization: Bearer <Hoody token>' }), { 'www-authenticate': 'Bearer realm="hoody-mcp", error="invalid_token"' });
-      token = m[1];
-    } else if (loopback && config.token) {
-      token = config.token;
-    } else {
-      return send(401, JSON.stringify({ error: 'unauthorized', message: 'send Authorization: Bearer <Hoody token>' }), { 'www-authenticate': 'Bearer realm="hoody-mcp"' });
-    }
-    const who = createHash('sha256').update(token).digest('hex');
-    const principal = principals.getOrCreate(who, () => new Principal(config, token));
-    const serve = (parsedBody?: unknown, signal?: AbortSignal) => {
-      (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal } };
-      principal.handle(req as never, res as never, parsedBody).catch(() => {
-        if (!res.headersSent) send(500, JSON.stringify({ error: 'internal_error' }));
-        else res.end();
-      });
-    };
-    if (req.method !== 'POST') return serve();
-    readBody(req, MAX_BODY).then(
-      (text) => {
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          return send(400, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not JSON' } }));
-        }
-        cancelFrom(who, body);
-        principal.listenFrom(body, res);
-        const signal = inflight.track(who, body, res);
-        serve(body, signal);
-      },
-      (err: Error) => send(413, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: err.message } })),
-    );
+    void serveHttp(config, loopback, allowed, principals, req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, { error: 'internal_error' });
+      else res.end();
+    });
   });
   server.keepAliveTimeout = 65_000;
 

@@ -32,6 +32,74 @@ export interface GrepMatch {
   text: string;
 }
 
+/** One line of a ranged read: its text (at most the line cap), its bytes read, whether the text is all of it, whether its end was read. */
+export interface FileLine {
+  text: string;
+  bytes: number;
+  whole: boolean;
+  ended: boolean;
+}
+
+/** Lines out of a byte stream within bounds: `push` returns false once nothing more is wanted. */
+class BoundedLines {
+  readonly lines: FileLine[] = [];
+  #parts: Buffer[] = [];
+  #kept = 0;
+  #bytes = 0;
+  #scanned = 0;
+  #total = 0;
+
+  constructor(
+    private readonly count: number,
+    private readonly maxBytes: number,
+    private readonly maxLineBytes: number,
+    private readonly maxScanBytes: number,
+  ) {}
+
+  get done(): boolean {
+    return this.lines.length >= this.count;
+  }
+
+  push(chunk: Buffer): boolean {
+    let at = 0;
+    while (at < chunk.length) {
+      const nl = chunk.indexOf(10, at);
+      const part = chunk.subarray(at, nl === -1 ? chunk.length : nl);
+      this.#scanned += part.length + (nl === -1 ? 0 : 1);
+      this.#bytes += part.length;
+      const room = this.maxLineBytes - this.#kept;
+      if (room > 0) {
+        this.#parts.push(part.subarray(0, room));
+        this.#kept += Math.min(room, part.length);
+      }
+      if (nl === -1) break;
+      this.#line(true);
+      if (this.done || this.#total >= this.maxBytes) return false;
+      at = nl + 1;
+    }
+    // The last wanted line is already as long as it may be kept: the rest of it is not read.
+    const lastFull = this.lines.length === this.count - 1 && this.#kept >= this.maxLineBytes;
+    if (lastFull || this.#scanned >= this.maxScanBytes) {
+      if (this.#bytes) this.#line(false);
+      return false;
+    }
+    return true;
+  }
+
+  end(): void {
+    if (this.#bytes && !this.done) this.#line(true);
+  }
+
+  #line(ended: boolean): void {
+    const text = Buffer.concat(this.#parts).toString('utf8');
+    this.lines.push({ text, bytes: this.#bytes, whole: ended && this.#kept === this.#bytes, ended });
+    this.#total += this.#kept;
+    this.#parts = [];
+    this.#kept = 0;
+    this.#bytes = 0;
+  }
+}
+
 const RESERVED = new Set(['stat', 'glob', 'grep', 'realpath', 'chmod', 'chown', 'copy', 'move', 'append', 'health']);
 
 /** `~` → /home/user; must be absolute; `..` resolved and never above `/`. */
@@ -103,20 +171,35 @@ export class FilesKit {
     return Buffer.from(await stream.arrayBuffer());
   }
 
-  /** `?lines=a-b` (1-based, inclusive). `total` is known only when the range reached EOF [R:52765]. */
+  /**
+   * `?lines=a-b` (1-based, inclusive), read as a stream and never buffered whole: it stops once
+   * the lines are read, or `maxBytes` of them are kept, or `maxScanBytes` were read; a line keeps
+   * at most `maxLineBytes` (its full size is still counted while the scan allows). `total` is
+   * known only when the range reached EOF [R:52765]; `stopped`: the range was not read to its end.
+   */
   async readLines(
     containerId: string,
     path: string,
     from: number,
     to: number,
-    signal?: AbortSignal,
-  ): Promise<{ text: string; total?: number }> {
+    opts: { signal?: AbortSignal; maxBytes?: number; maxLineBytes?: number; maxScanBytes?: number } = {},
+  ): Promise<{ lines: FileLine[]; total?: number; stopped: boolean }> {
     const res = await ensureOk(
-      await this.req(containerId, { method: 'GET', path: routeFor(containerPath(path)), query: { lines: `${from}-${to}` }, signal }),
+      await this.req(containerId, { method: 'GET', path: routeFor(containerPath(path)), query: { lines: `${from}-${to}` }, signal: opts.signal }),
       'files',
     );
     const total = header(res, 'x-total-lines');
-    return { text: await res.body.text(), total: total !== undefined ? Number(total) : undefined };
+    const reader = new BoundedLines(to - from + 1, opts.maxBytes ?? 1024 * 1024, opts.maxLineBytes ?? 64 * 1024, opts.maxScanBytes ?? 16 * 1024 * 1024);
+    let stopped = false;
+    for await (const chunk of res.body) {
+      if (!reader.push(chunk as Buffer)) {
+        stopped = true;
+        break;
+      }
+    }
+    if (stopped) res.body.destroy();
+    else reader.end();
+    return { lines: reader.lines, total: total !== undefined ? Number(total) : undefined, stopped: stopped && !reader.done };
   }
 
   async sha256(containerId: string, path: string, signal?: AbortSignal): Promise<string> {

@@ -1,0 +1,61 @@
+/**
+ * Per-credential admission: how many tool calls one credential may run at once, how many it
+ * may start per minute, how large one call's arguments may be. Every refusal names the limit
+ * and the flag (and env twin) that raises it.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from './config.js';
+import { Lru } from './core/lru.js';
+import type { Admission } from './mcp/build.js';
+
+class Limiter {
+  running = 0;
+  #tokens: number;
+  #at = Date.now();
+
+  constructor(private readonly perMinute: number) {
+    this.#tokens = perMinute;
+  }
+
+  /** Take one start from the bucket (refilled continuously); false when it is empty. */
+  take(): boolean {
+    const now = Date.now();
+    this.#tokens = Math.min(this.perMinute, this.#tokens + ((now - this.#at) / 60_000) * this.perMinute);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Seconds until the next start is allowed. */
+  get waitS(): number {
+    return Math.ceil(((1 - this.#tokens) / this.perMinute) * 60);
+  }
+}
+
+// Limiters are small; a credential that fell out simply starts again with a full bucket.
+const limiters = new Lru<Limiter>(4096);
+
+const KIB = 1024;
+const size = (n: number) => (n >= KIB * KIB ? `${+(n / KIB / KIB).toFixed(1)} MiB` : `${+(n / KIB).toFixed(1)} KiB`);
+
+/** The admission check for one credential's calls. */
+export function admissionFor(config: Config, token: string | undefined): Admission {
+  const key = createHash('sha256').update(`${config.rateLimit}\0${token ?? ''}`).digest('hex');
+  return (_tool, args) => {
+    const bytes = Buffer.byteLength(JSON.stringify(args ?? {}));
+    if (bytes > config.maxArgBytes) {
+      return { refuse: `arguments of ${size(bytes)} are over the ${size(config.maxArgBytes)} limit (--max-arg-bytes / HOODY_MAX_ARG_BYTES raises it)`, hint: 'send large content in parts, or as a transfer' };
+    }
+    const l = limiters.getOrCreate(key, () => new Limiter(config.rateLimit));
+    if (l.running >= config.maxConcurrency) {
+      return { refuse: `${l.running} calls are already running for this credential, the limit (--max-concurrency / HOODY_MAX_CONCURRENCY raises it)`, hint: 'wait for one to finish, then retry' };
+    }
+    if (!l.take()) {
+      return { refuse: `over the rate limit of ${config.rateLimit} calls a minute for this credential (--rate-limit / HOODY_RATE_LIMIT raises it)`, hint: `retry in ${l.waitS} s` };
+    }
+    l.running++;
+    let released = false;
+    return { release: () => void (released || ((released = true), l.running--)) };
+  };
+}
