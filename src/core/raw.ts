@@ -110,7 +110,12 @@ export class Raw {
     const source = r.kit === 'api' ? 'api' : r.kit;
     const { buf, bytes, cut } = await readBounded(res);
     const contentType = header(res, 'content-type') ?? '';
-    if (res.status >= 400) throw normalizeError(res.status, buf.toString('utf8'), source, parseRetryAfter(res.headers['retry-after']));
+    if (res.status >= 400) {
+      const err = normalizeError(res.status, buf.toString('utf8'), source, parseRetryAfter(res.headers['retry-after']));
+      // Hoody's router treats a trailing slash as part of the route (list routes end with one).
+      if (res.status === 404 && /^Route \S+ not found/.test(err.message) && !path.endsWith('/')) err.hint ??= `its list routes end with a slash: try ${path}/`;
+      throw err;
+    }
     const out: RawResponse = { status: res.status, contentType, text: '', bytes, cut };
     if (!bytes) return out;
     if (!TEXTUAL.test(contentType) && buf.includes(0)) {

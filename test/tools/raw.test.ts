@@ -44,6 +44,14 @@ describe('raw toolset', () => {
     expect(t.sim.requests.length).toBe(before);
   });
 
+  it('a control-plane route missed for want of its trailing slash says to add it', async () => {
+    const r = await call(t.c.client, 'hoody_request', { kit: 'api', method: 'GET', path: '/api/v1/projects' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/not found — its list routes end with a slash: try \/api\/v1\/projects\//);
+    const ok = await call(t.c.client, 'hoody_request', { kit: 'api', method: 'GET', path: '/api/v1/projects/' });
+    expect(ok.isError, ok.text).toBe(false);
+  });
+
   it('under --read-only only GET is offered: a POST is refused', async () => {
     const ro = await connectInproc(t.sim, { args: ['--container', t.sim.containerId, '--toolsets', 'raw', '--read-only'] });
     try {
