@@ -70,18 +70,20 @@ export const serviceTools = [
   tool({
     name: 'service_logs',
     title: 'Service logs',
-    description: "Last lines of a service's stdout/stderr, also after it exited.",
+    description: "Last lines of a service's stdout and stderr (or one stream), also once exited.",
     toolset: 'services',
     kind: 'read',
     scope: inContainer,
     input: z.object({ service, stream: z.enum(['stdout', 'stderr']).optional(), tail: z.number().int().min(1).max(10_000).optional().describe('default 100') }),
     async handler(args, { deps, scope: id, signal }) {
-      const l = await deps.daemon.logs(id, args.service, args.stream ?? 'stdout', args.tail ?? 100, signal);
-      const from = l.from === 'kit' ? '' : ' (service gone; saved log)';
-      return reply()
-        .text(`${l.stream} of ${l.name}${from}:`)
-        .text(l.text || '(empty)', { head: 0.1, more: 'pass a smaller tail' })
-        .structured({ service: l.service, stream: l.stream, chars: l.text.length });
+      const streams = args.stream ? [args.stream] : (['stdout', 'stderr'] as const);
+      const logs = await Promise.all(streams.map((st) => deps.daemon.logs(id, args.service, st, args.tail ?? 100, signal)));
+      const out = reply();
+      for (const l of logs) {
+        const from = l.from === 'kit' ? '' : ' (service gone; saved log)';
+        out.text(`${l.stream} of ${l.name}${from}:`).text(l.text || '(empty)', { head: 0.1, more: 'pass a smaller tail' });
+      }
+      return out.structured({ service: logs[0]!.service, streams: logs.map((l) => ({ stream: l.stream, chars: l.text.length })) });
     },
   }),
 

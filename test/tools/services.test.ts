@@ -48,6 +48,8 @@ describe('services toolset', () => {
     const logs = await call(t.c.client, 'service_logs', { service: id });
     expect(logs.isError, logs.text).toBe(false);
     expect(logs.text).toContain('serving');
+    // Without stream, both: many servers log to stderr only.
+    expect(logs.text).toMatch(/^stdout of [\s\S]*serving[\s\S]*\nstderr of [\s\S]*warn/);
     const err = await call(t.c.client, 'service_logs', { service: id, stream: 'stderr' });
     expect(err.text).toContain('warn');
     expect(err.text).not.toContain('serving');
