@@ -1,0 +1,1 @@
+export async function doctorCli(_argv: string[]): Promise<void> {}
