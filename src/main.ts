@@ -39,7 +39,7 @@ export async function main(): Promise<void> {
     throw err;
   }
   if (config.help) {
-    process.stdout.write(usage(new Set(allTools.map((t) => t.toolset))));
+    process.stdout.write(usage(new Set(allTools.map((t) => t.toolset)), VERSION));
     return;
   }
   if (config.version) {
