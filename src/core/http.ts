@@ -5,7 +5,7 @@
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { HoodyError, normalizeError, toHoodyError } from './errors.js';
 
 /**
@@ -27,8 +27,14 @@ export const localhostLookup: LookupFunction = (hostname, options, callback) => 
   dns.lookup(hostname, options, callback);
 };
 
+/** undici (~1 MB of the bundle) is loaded by the first request, not at start-up. */
+let undici: Promise<typeof import('undici')> | undefined;
+// undici is CommonJS: bundled, its dynamic import yields { default: exports }.
+const loadUndici = () => (undici ??= import('undici').then((m) => ('Agent' in m ? m : (m as unknown as { default: typeof m }).default)));
+
 let sharedDispatcher: Agent | undefined;
-export function dispatcher(): Agent {
+export async function dispatcher(): Promise<Agent> {
+  const { Agent } = await loadUndici();
   sharedDispatcher ??= new Agent({
     connect: { lookup: localhostLookup },
     keepAliveTimeout: 30_000,
@@ -187,12 +193,13 @@ export async function request(opts: RequestOptions): Promise<HttpResponse> {
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
     let res: Dispatcher.ResponseData;
     try {
-      res = await undiciRequest(opts.url, {
+      const u = await loadUndici();
+      res = await u.request(opts.url, {
         method: method as Dispatcher.HttpMethod,
         headers: { 'user-agent': 'hoody-mcp', ...headers },
         body,
         signal,
-        dispatcher: dispatcher(),
+        dispatcher: await dispatcher(),
       });
       clearTimeout(timer);
     } catch (err) {
