@@ -19,6 +19,9 @@ export interface FileStat {
   isSymlink?: boolean;
 }
 
+/** One GET of a path: a directory, or a file with its size, mtime (1 s precision) and — when it fits — its bytes. */
+export type Fetched = { type: 'dir' } | { type: 'file'; size: number; mtimeMs?: number; bytes?: Buffer };
+
 export interface DirEntry {
   name: string;
   type: 'file' | 'dir';
@@ -65,6 +68,28 @@ function entryType(v: unknown, isDir?: unknown): 'file' | 'dir' {
   return typeof v === 'string' && /dir/i.test(v) ? 'dir' : 'file';
 }
 
+/**
+ * Lines `from`-`to` (1-based, inclusive) of a file's bytes, as the kit's `?lines=a-b` gives them
+ * (line ends \n, \r\n or \r; each selected line followed by \n), with the total line count.
+ */
+export function linesOf(bytes: Buffer, from: number, to: number): { text: string; total: number } {
+  if (!bytes.length) return { text: '', total: 0 };
+  const all = bytes.toString('utf8').split(/\r\n|\r|\n/);
+  if (all[all.length - 1] === '') all.pop();
+  const picked = all.slice(from - 1, to);
+  return { text: picked.length ? `${picked.join('\n')}\n` : '', total: all.length };
+}
+
+/** A directory's JSON listing, as opposed to a .json file's content (both come as JSON). */
+function isListing(bytes: Buffer): boolean {
+  try {
+    const j = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    return !!j && typeof j === 'object' && (j.kind === 'Index' || 'dir_exists' in j || 'uri_prefix' in j);
+  } catch {
+    return false;
+  }
+}
+
 export class FilesKit {
   constructor(private readonly kits: Kits) {}
 
@@ -89,6 +114,47 @@ export class FilesKit {
       permissions: typeof s.permissions === 'string' ? s.permissions : undefined,
       isSymlink: s.is_symlink === true,
     };
+  }
+
+  /**
+   * One request for what used to take a stat and a read: GET the path. A directory answers its
+   * JSON listing; a file its bytes with Content-Length and Last-Modified. Bytes are kept only up
+   * to `max` (a larger file is left unread: its size says so). undefined when nothing is there.
+   */
+  async fetchFile(containerId: string, path: string, max: number, signal?: AbortSignal): Promise<Fetched | undefined> {
+    const p = containerPath(path);
+    const res = await this.req(containerId, { method: 'GET', path: routeFor(p), signal });
+    if (res.status === 404) {
+      await res.body.dump();
+      return undefined;
+    }
+    await ensureOk(res, 'files');
+    const json = (header(res, 'content-type') ?? '').includes('json');
+    if (json && !p.toLowerCase().endsWith('.json')) {
+      await res.body.dump().catch(() => undefined);
+      return { type: 'dir' };
+    }
+    const len = header(res, 'content-length');
+    const modified = Date.parse(header(res, 'last-modified') ?? '');
+    const mtimeMs = Number.isNaN(modified) ? undefined : modified;
+    const size = len !== undefined ? Number(len) : undefined;
+    if (size !== undefined && size > max) {
+      await res.body.dump().catch(() => undefined);
+      return { type: 'file', size, mtimeMs };
+    }
+    const chunks: Buffer[] = [];
+    let got = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      got += chunk.length;
+      if (got > max) {
+        res.body.destroy();
+        return { type: 'file', size: size ?? got, mtimeMs };
+      }
+      chunks.push(chunk);
+    }
+    const bytes = Buffer.concat(chunks);
+    if (json && isListing(bytes)) return { type: 'dir' };
+    return { type: 'file', size: bytes.length, mtimeMs, bytes };
   }
 
   /** Raw bytes as a stream (never buffered here). */
