@@ -38,6 +38,11 @@ export async function dispatcher(): Promise<Agent> {
   sharedDispatcher ??= new Agent({
     connect: { lookup: localhostLookup },
     keepAliveTimeout: 30_000,
+    // undici keeps a socket for the server's keep-alive hint minus this margin (default 2 s): a
+    // server hinting `timeout=2` (the simulator; Node's default is 5) had every request open a
+    // new connection. 1 s is ample against the server closing first; idempotent requests that
+    // lose that race are retried, and a POST's ambiguous failure is checked before a re-send.
+    keepAliveTimeoutThreshold: 1_000,
     connections: 64,
   });
   return sharedDispatcher;

@@ -17,6 +17,7 @@ const t = useInproc();
 /** The upstream requests one tool call makes (method path), read once a sentinel request is logged after it. */
 async function upstream(tool: string, args: Record<string, unknown>): Promise<string[]> {
   const before = t.sim.requests.length;
+  const t0 = Date.now(); // an earlier call's request may be logged late (when its answer finished): not counted
   const r = await call(t.c.client, tool, args);
   expect(r.isError, r.text).toBe(false);
   const sentinel = `/api/v1/files/health?sentinel=${Math.random()}`;
@@ -24,7 +25,7 @@ async function upstream(tool: string, args: Record<string, unknown>): Promise<st
   const log = await waitFor('sentinel logged', () => {
     const l = t.sim.requests.slice(before);
     const i = l.findIndex((q) => q.query.includes('sentinel'));
-    return i >= 0 ? l.slice(0, i) : undefined;
+    return i >= 0 ? l.slice(0, i).filter((q) => q.at >= t0) : undefined;
   });
   return log.map((q) => `${q.method} ${q.host}${q.path.replace(/\/home\/user\/.*/, '/…')}${q.query ? '?' : ''}`);
 }
