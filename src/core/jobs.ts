@@ -10,6 +10,7 @@
 import { randomInt } from 'node:crypto';
 import { HoodyError } from './errors.js';
 import { Lru } from './lru.js';
+import { sleep } from './http.js';
 import { poll } from './streams.js';
 import type { CommandResult, TerminalKit } from './kits/terminal.js';
 
@@ -204,8 +205,16 @@ export class Jobs {
     let seen = opts.seen ?? 0;
     let interval = 20; // quick commands answer in tens of ms; back off to 1 s for long ones
     let quiet: JobProgress | undefined; // the last state with nothing new: yielded if it is the one at the deadline
+    // The caller has just read the job (or started it): the first read waits one interval too.
+    let fresh = true;
     const states = poll({
-      read: (signal) => this.get(containerId, job, signal),
+      read: async (signal) => {
+        if (fresh) {
+          fresh = false;
+          await sleep(interval, signal);
+        }
+        return this.get(containerId, job, signal);
+      },
       // /result returns the whole output every time: poll a chatty job less often (1 s per MB,
       // at most 10 s) so a long build does not pull its log over and over.
       interval: (_n, state) => {

@@ -62,18 +62,24 @@ function ops(client: Client, sim: Sim): Op[] {
   ];
 }
 
-/** The upstream requests one call makes: the log between its start and a sentinel sent after it. */
+/** The upstream requests one call makes: the log between two sentinel requests sent before and after it. */
 async function roundTrips(sim: Sim, call: () => Promise<unknown>): Promise<string[]> {
-  const before = sim.requests.length;
-  const t0 = Date.now(); // an earlier request may be logged late (its answer finishing): keep only those started now
+  const files = sim.kitUrl(sim.containerId, 'files');
+  // A request is logged when its answer has finished, which may be just after its caller moved on:
+  // a sentinel answered (and logged) before the call starts marks where the call's requests begin.
+  const sentinel = async (tag: string) => {
+    await send('GET', new URL(`/api/v1/files/health?sentinel=${tag}`, files), 'files');
+    for (;;) {
+      const i = sim.requests.findLastIndex((q) => q.query === `sentinel=${tag}`);
+      if (i >= 0) return i;
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const tag = String(Math.random()).slice(2);
+  const from = await sentinel(`a${tag}`);
   await call();
-  await send('GET', new URL('/api/v1/files/health?sentinel=1', sim.kitUrl(sim.containerId, 'files')), 'files');
-  for (;;) {
-    const log = sim.requests.slice(before);
-    const i = log.findIndex((q) => q.query.includes('sentinel'));
-    if (i >= 0) return log.slice(0, i).filter((q) => q.at >= t0).map((q) => `${q.method} ${q.host} ${q.path.replace(/\/home\/user\/.*/, '/…')}${q.query ? ` ${q.query}` : ''}`);
-    await new Promise((r) => setImmediate(r));
-  }
+  const to = await sentinel(`b${tag}`);
+  return sim.requests.slice(from + 1, to).map((q) => `${q.method} ${q.host} ${q.path.replace(/\/home\/user\/.*/, '/…')}${q.query ? ` ${q.query}` : ''}`);
 }
 
 export async function perCall(client: Client, sim: Sim, n: number) {

@@ -14,20 +14,25 @@ import { call, useInproc, waitFor } from '../helpers/inproc.js';
 
 const t = useInproc();
 
-/** The upstream requests one tool call makes (method path), read once a sentinel request is logged after it. */
+/**
+ * The upstream requests one tool call makes (method host path), between two sentinel requests:
+ * a request is logged when its answer has finished, which may be just after its caller moved on,
+ * so a sentinel answered and logged before the call marks where the call's own requests begin.
+ */
 async function upstream(tool: string, args: Record<string, unknown>): Promise<string[]> {
-  const before = t.sim.requests.length;
-  const t0 = Date.now(); // an earlier call's request may be logged late (when its answer finished): not counted
+  const sentinel = async (tag: string) => {
+    await fetch(new URL(`/api/v1/files/health?sentinel=${tag}`, `http://127.0.0.1:${t.sim.port}`), { headers: { host: new URL(t.sim.kitUrl(t.sim.containerId, 'files')).host } });
+    return waitFor(`sentinel ${tag} logged`, () => {
+      const i = t.sim.requests.findLastIndex((q) => q.query === `?sentinel=${tag}` || q.query === `sentinel=${tag}`);
+      return i >= 0 ? i + 1 : undefined;
+    });
+  };
+  const tag = String(Math.random()).slice(2);
+  const from = await sentinel(`a${tag}`);
   const r = await call(t.c.client, tool, args);
   expect(r.isError, r.text).toBe(false);
-  const sentinel = `/api/v1/files/health?sentinel=${Math.random()}`;
-  await fetch(new URL(sentinel, `http://127.0.0.1:${t.sim.port}`), { headers: { host: new URL(t.sim.kitUrl(t.sim.containerId, 'files')).host } });
-  const log = await waitFor('sentinel logged', () => {
-    const l = t.sim.requests.slice(before);
-    const i = l.findIndex((q) => q.query.includes('sentinel'));
-    return i >= 0 ? l.slice(0, i).filter((q) => q.at >= t0) : undefined;
-  });
-  return log.map((q) => `${q.method} ${q.host}${q.path.replace(/\/home\/user\/.*/, '/…')}${q.query ? '?' : ''}`);
+  const to = await sentinel(`b${tag}`);
+  return t.sim.requests.slice(from, to - 1).map((q) => `${q.method} ${q.host}${q.path.replace(/\/home\/user\/.*/, '/…')}${q.query ? '?' : ''}`);
 }
 
 describe('round trips per call', () => {
