@@ -86,7 +86,9 @@ export const fileTools = [
       }
       const first = args.offset ?? 1;
       const want = args.limit ?? 2000;
-      const { text, total } = f.bytes ? linesOf(f.bytes, first, first + want - 1) : await deps.files.readLines(id, p, first, first + want - 1, signal);
+      const { text, total, cut }: { text: string; total?: number; cut?: boolean } = f.bytes
+        ? linesOf(f.bytes, first, first + want - 1)
+        : await deps.files.readLines(id, p, first, first + want - 1, signal);
       if (text.includes('\0')) {
         return reply()
           .text(`${p} is binary (${fmtBytes(f.size)}) — read it as a resource, or file_transfer it`)
@@ -106,7 +108,7 @@ export const fileTools = [
       }
       const shown = lines.slice(0, n).map((l) => (l.length > 2000 ? `${l.slice(0, 2000)}… [line cut at 2000 of ${l.length} chars]` : l));
       const last = first + n - 1;
-      const more = n < lines.length || (total === undefined ? lines.length >= want : last < total);
+      const more = n < lines.length || !!cut || (total === undefined ? lines.length >= want : last < total);
       const note = more ? `\n… lines ${first}-${last} shown${total ? ` of ${total}` : ''}; continue with offset=${last + 1}` : '';
       return ok(numbered(shown, first) + note, { path: p, first, last, total: total ?? null, more });
     },

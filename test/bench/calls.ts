@@ -40,6 +40,7 @@ function ops(client: Client, sim: Sim): Op[] {
   const mcp = (name: string, args: Record<string, unknown>) => async () => {
     const r = await client.callTool({ name, arguments: args });
     if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content).slice(0, 300)}`);
+    return r;
   };
   const edit = (i: number) => (i % 2 ? ['v1', 'v0'] : ['v0', 'v1']);
   return [
@@ -82,7 +83,7 @@ async function roundTrips(sim: Sim, call: () => Promise<unknown>): Promise<strin
   return sim.requests.slice(from + 1, to).map((q) => `${q.method} ${q.host} ${q.path.replace(/\/home\/user\/.*/, '/…')}${q.query ? ` ${q.query}` : ''}`);
 }
 
-export async function perCall(client: Client, sim: Sim, n: number) {
+export async function perCall(client: Client, sim: Sim, n: number, floorClient: Client) {
   const put = async (p: string, text: string) => {
     const host = sim.containerPath(sim.containerId, p);
     await mkdir(dirname(host), { recursive: true });
@@ -98,14 +99,28 @@ export async function perCall(client: Client, sim: Sim, n: number) {
     await op.direct(0);
     await op.direct(1);
     const trips = await roundTrips(sim, () => op.mcp(0));
-    await op.mcp(1);
+    const answer = await op.mcp(1);
+    const size = Buffer.byteLength(JSON.stringify(answer));
+    const f: number[] = [];
+    for (let i = 0; i < n; i++) f.push(await timed(() => floorClient.callTool({ name: 'text', arguments: { n: size } })));
     const m: number[] = [];
     const d: number[] = [];
     for (let i = 0; i < n; i++) {
       m.push(await timed(() => op.mcp(i)));
       d.push(await timed(() => op.direct(i)));
     }
-    out[op.name] = { mcp_ms: round(median(m)), direct_ms: round(median(d)), overhead_ms: round(median(m) - median(d)), ratio: round(median(m) / median(d)), upstream_requests: trips.length, requests: trips };
+    out[op.name] = {
+      mcp_ms: round(median(m)),
+      direct_ms: round(median(d)),
+      overhead_ms: round(median(m) - median(d)),
+      ratio: round(median(m) / median(d)),
+      // what any SDK server pays to hand an answer of this size to the client (bare server, no upstream)
+      answer_bytes: size,
+      transport_floor_ms: round(median(f)),
+      overhead_beyond_floor_ms: round(median(m) - median(d) - median(f)),
+      upstream_requests: trips.length,
+      requests: trips,
+    };
   }
   return out;
 }

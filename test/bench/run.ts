@@ -34,6 +34,7 @@ import * as z from 'zod';
 serveStdio(() => {
   const s = new McpServer({ name: 'bare', version: '0' });
   s.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  s.registerTool('text', { inputSchema: z.object({ n: z.number() }) }, async ({ n }) => ({ content: [{ type: 'text', text: 'x'.repeat(n) }] }));
   return s;
 });
 `;
@@ -50,11 +51,7 @@ async function main() {
       { name: 'bare-sdk-server', command: process.execPath, args: [bare] },
       ...peers(ROOT),
     ];
-    try {
-      if (only.has('startup')) results.startup_to_tools_list_ms = await startupSideBySide(servers, N);
-    } finally {
-      rmSync(bare, { force: true });
-    }
+    if (only.has('startup')) results.startup_to_tools_list_ms = await startupSideBySide(servers, N);
     console.error('start-up done');
 
     const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'ignore' });
@@ -63,7 +60,14 @@ async function main() {
     const { tools } = await client.listTools();
     const bytes = Buffer.byteLength(JSON.stringify(tools));
     results.tools_list = { tools: tools.length, bytes, tokens: Math.round(bytes / 4) };
-    if (only.has('calls')) results.per_call = await perCall(client, sim, N);
+    if (only.has('calls')) {
+      // The floor for each answer: the bare SDK server sending a text of the same size (no upstream).
+      const floorClient = new Client({ name: 'bench', version: '0' });
+      await floorClient.connect(new StdioClientTransport({ command: process.execPath, args: [bare], stderr: 'ignore' }));
+      results.per_call = await perCall(client, sim, N, floorClient);
+      await floorClient.close();
+    }
+    rmSync(bare, { force: true });
     console.error('per call done');
     const mb = num('BENCH_TRANSFER_MB', 1024);
     if (mb > 0 && only.has('transfer')) results.transfer = await transfer(client, transport.pid, sim, mb);

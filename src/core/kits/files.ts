@@ -169,20 +169,37 @@ export class FilesKit {
     return Buffer.from(await stream.arrayBuffer());
   }
 
-  /** `?lines=a-b` (1-based, inclusive). `total` is known only when the range reached EOF [R:52765]. */
+  /**
+   * `?lines=a-b` (1-based, inclusive). `total` is known only when the range reached EOF [R:52765].
+   * At most `maxBytes` are read (whole lines; `cut` says the range went on): a reader shows a
+   * screenful, so a 100,000-line range of long lines is never buffered whole.
+   */
   async readLines(
     containerId: string,
     path: string,
     from: number,
     to: number,
     signal?: AbortSignal,
-  ): Promise<{ text: string; total?: number }> {
+    maxBytes = 1024 * 1024,
+  ): Promise<{ text: string; total?: number; cut?: boolean }> {
     const res = await ensureOk(
       await this.req(containerId, { method: 'GET', path: routeFor(containerPath(path)), query: { lines: `${from}-${to}` }, signal }),
       'files',
     );
     const total = header(res, 'x-total-lines');
-    return { text: await res.body.text(), total: total !== undefined ? Number(total) : undefined };
+    const chunks: Buffer[] = [];
+    let got = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      got += chunk.length;
+      if (got > maxBytes) {
+        res.body.destroy();
+        const head = Buffer.concat(chunks).subarray(0, maxBytes);
+        const lastNl = head.lastIndexOf(0x0a);
+        return { text: head.subarray(0, lastNl + 1).toString('utf8'), cut: true };
+      }
+    }
+    return { text: Buffer.concat(chunks).toString('utf8'), total: total !== undefined ? Number(total) : undefined };
   }
 
   async sha256(containerId: string, path: string, signal?: AbortSignal): Promise<string> {
