@@ -77,6 +77,11 @@ describe('round trips per call', () => {
     const dir = await call(t.c.client, 'file_read', { path: '/home/user/dir.json' });
     expect(dir.isError).toBe(true);
     expect(dir.text).toMatch(/is a directory/);
+    // Under a reserved first segment the root route answers directories in HTML: asked with a stat first.
+    await mkdir(host('/copy/sub'), { recursive: true });
+    await writeFile(host('/copy/f.txt'), 'reserved\n');
+    expect((await call(t.c.client, 'file_read', { path: '/copy/sub' })).text).toMatch(/is a directory/);
+    expect((await call(t.c.client, 'file_read', { path: '/copy/f.txt' })).text).toMatch(/1\treserved/);
   });
 
   it('a command queued behind another session is taken back and started under another id', async () => {

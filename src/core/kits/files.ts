@@ -123,6 +123,11 @@ export class FilesKit {
    */
   async fetchFile(containerId: string, path: string, max: number, signal?: AbortSignal): Promise<Fetched | undefined> {
     const p = containerPath(path);
+    if (RESERVED.has(p.split('/')[1] ?? '')) {
+      // The root route (for paths under /stat, /copy, …) answers a directory in HTML: ask first.
+      const s = await this.stat(containerId, p, signal);
+      if (!s || s.type === 'dir') return s && { type: 'dir' };
+    }
     const res = await this.req(containerId, { method: 'GET', path: routeFor(p), signal });
     if (res.status === 404) {
       await res.body.dump();
