@@ -20,6 +20,8 @@ export const options = {
   legalComments: 'linked',
   logLevel: 'warning',
   external: ['sharp', 'playwright-core', 'sql.js'],
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Some dependencies call require() for Node built-ins; give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };

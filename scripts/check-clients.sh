@@ -21,6 +21,9 @@
 #   CLIENTCHECK_TIMEOUT   seconds allowed for each client call                [60]
 #   CLIENTCHECK_OPENCODE  0 to skip the opencode checks                       [1]
 #   CLIENTCHECK_STRICT_WARNINGS  "fail" to fail a --strict check on lint warnings too [report]
+#   CLIENTCHECK_INSTALL_ONLY  1 = run only the install-* checks: `hoody-mcp install <client>` writes
+#                         each client's own config (claude-code, codex, opencode; --command = the
+#                         server command), and the client connects with exactly that   [0]
 #   CLIENTCHECK_REMOTE    1 = check the hosted form instead: a standalone simulator, an HTTP server
 #                         holding no token (a request without credentials gets 401), and every
 #                         client configured as the README says to send its own bearer token
@@ -45,6 +48,7 @@ TMO=${CLIENTCHECK_TIMEOUT:-60}
 WITH_OPENCODE=${CLIENTCHECK_OPENCODE:-1}
 STRICT_WARNINGS=${CLIENTCHECK_STRICT_WARNINGS:-report}
 REMOTE=${CLIENTCHECK_REMOTE:-0}
+INSTALL_ONLY=${CLIENTCHECK_INSTALL_ONLY:-0}
 BEARER=${HOODY_MCP_BEARER:-}
 
 INSPECTOR_VERSION=2.12.0
@@ -435,7 +439,46 @@ opencode_check() { # transport
     fail "$name" "opencode mcp list: ${line:-$(reason "$out")}"; fi
 }
 
+# ---------------------------------------------------------------- hoody-mcp install <client>
+# The client's config is written by `hoody-mcp install` alone (a pre-existing config is merged
+# into), then the client lists the server as connected (and Codex calls a tool).
+install_check() { # client
+  local c=$1 h out name="install-$1" line
+  h=$(fresh_home); out="$h/out.txt"
+  if [ "$c" = codex ]; then # a config of the user's own to merge into: keep the model on loopback
+    mkdir -p "$h/.codex"
+    printf '%s\n' 'model_provider = "clientcheck"' '[model_providers.clientcheck]' 'name = "clientcheck"' \
+      'base_url = "http://127.0.0.1:9/v1"' 'wire_api = "responses"' >"$h/.codex/config.toml"
+  fi
+  if ! in_home "$h" node "$ROOT/dist/bin/cli.js" install "$c" --command "${CMD[0]}" -- "${CMD[@]:1}" >"$out" 2>&1; then
+    fail "$name" "hoody-mcp install $c: $(reason "$out")"; return
+  fi
+  case $c in
+    claude-code)
+      in_home "$h" "$CLAUDE" mcp list >"$out" 2>&1
+      line=$(sed 's/\x1b\[[0-9;]*m//g' "$out" | grep -m1 '^hoody: ')
+      if [[ "$line" =~ (✔|-)\ Connected ]]; then pass "$name"; else fail "$name" "claude mcp list: ${line:-$(reason "$out")}"; fi ;;
+    opencode)
+      in_home "$h" "$OPENCODE" mcp list >"$out" 2>&1
+      line=$(sed 's/\x1b\[[0-9;]*m//g' "$out" | grep -A1 -m1 -E '[✓✗] hoody ' | sed 's/^[│●[:space:]]*//' | tr '\n' ' ')
+      if [[ "$line" =~ ✓\ hoody\ connected ]]; then pass "$name"; else fail "$name" "opencode mcp list: ${line:-$(reason "$out")}"; fi ;;
+    codex)
+      # shellcheck disable=SC2046
+      (cd "$h/work" && env $(client_env "$h") timeout -k 5 "$((TMO + 10))" \
+        node "$WORK/codex-drive.js" "$CODEX" hoody "$PROBE_TOOL" "$PROBE_ARGS" "$h/work" "$((TMO * 1000))" 2>/dev/null | tail -n1) >"$h/res.json"
+      if [ "$(json_get "$h/res.json" 'r.status && r.status.ok && r.call && r.call.ok')" = true ]; then pass "$name"; else
+        fail "$name" "codex: $(json_get "$h/res.json" '(r.status && r.status.reason) || (r.call && r.call.reason)' || echo "no result from the driver")"; fi ;;
+  esac
+}
+
 # ---------------------------------------------------------------- run
+if [ "$INSTALL_ONLY" = 1 ]; then
+  if [ $have_claude = 1 ]; then install_check claude-code; else fail install-claude-code "claude-code not installed"; fi
+  if [ $have_codex = 1 ]; then install_check codex; else fail install-codex "codex not installed"; fi
+  if [ $have_opencode = 1 ]; then install_check opencode; else fail install-opencode "opencode not installed"; fi
+  echo "clients: $PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]; exit
+fi
 transports=(stdio)
 [ "$REMOTE" = 1 ] && transports=() # the hosted form is HTTP only
 [ -n "$URL" ] && transports+=(http)
@@ -455,6 +498,11 @@ for t in "${transports[@]}"; do
     if [ $have_opencode = 1 ]; then opencode_check "$t"; else fail "opencode-$t" "opencode-ai $OPENCODE_VERSION not installed (see $INSTALL_LOG)"; fi
   fi
 done
+if [ "$REMOTE" != 1 ]; then
+  [ $have_claude = 1 ] && install_check claude-code
+  [ $have_codex = 1 ] && install_check codex
+  [ $have_opencode = 1 ] && install_check opencode
+fi
 if [ -z "$URL" ]; then fail "http" "no HTTP endpoint, HTTP checks skipped"; fi
 
 if [ "$SERVER_UP" = 1 ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then

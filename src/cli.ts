@@ -1,87 +1,32 @@
 #!/usr/bin/env node
 /**
- * hoody-mcp entry: flags/env → Config; --sim starts the embedded simulator; then stdio or --http.
- * Only stderr is written to: stdout belongs to the MCP protocol under stdio.
+ * hoody-mcp entry: a dispatcher, so each path loads only its own code — the server (main.ts),
+ * `install <client>` (install/) or `doctor` (doctor.ts). Only stderr is written to by the server:
+ * stdout belongs to the MCP protocol under stdio.
  */
-import { userInfo } from 'node:os';
-import { parseConfig, usage, type Config } from './config.js';
-import { ConfigError } from './mcp/registry.js';
-import { allTools } from '../tools/index.js';
-import { toolsFor } from './server.js';
-import { VERSION } from './version.js';
-
 const say = (s: string) => process.stderr.write(`hoody-mcp: ${s}\n`);
-
-async function startSimulator(config: Config): Promise<() => Promise<void>> {
-  const { startSim } = await import('./sim/index.js');
-  const sim = await startSim({});
-  config.apiUrl = sim.apiUrl;
-  config.token ??= sim.token;
-  config.container ??= sim.containerName;
-  config.realm = undefined;
-  say(
-    `simulator at ${sim.apiUrl}: project ${sim.projectId}, container "${sim.containerName}" (${sim.containerId}) running, ` +
-      `default container set. Commands run for real as ${userInfo().username} inside ${sim.sandboxDir(sim.containerId)} ` +
-      `(${sim.isolation === 'namespace' ? 'container paths bind-mounted in a private mount namespace' : 'no mount namespace: only relative paths and the sandbox home map'}).`,
-  );
-  return () => sim.close();
-}
-
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = parseConfig(process.argv.slice(2), process.env);
-    toolsFor(config); // unknown tool or toolset names fail here, at start
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      say(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
-  if (config.help) {
-    process.stdout.write(usage(new Set(allTools.map((t) => t.toolset))));
-    return;
-  }
-  if (config.version) {
-    process.stdout.write(`${VERSION}\n`);
-    return;
-  }
-
-  const cleanups: (() => Promise<void>)[] = [];
-  let stopping = false;
-  const stop = async (code = 0) => {
-    if (stopping) return;
-    stopping = true;
-    for (const c of cleanups.reverse()) await c().catch(() => undefined); // the transport first: its calls may still cancel remote work
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stop(130));
-  process.on('SIGTERM', () => void stop(143));
-
-  if (config.sim) cleanups.push(await startSimulator(config));
-
-  if (config.http) {
-    const { startHttp } = await import('./transports/http.js');
-    try {
-      const h = await startHttp(config);
-      cleanups.push(() => h.close());
-      say(`serving streamable HTTP at ${h.url} (health: /healthz)`);
-    } catch (err) {
-      say(err instanceof Error ? err.message : String(err));
-      await stop(2);
-    }
-  } else {
-    const { startStdio } = await import('./transports/stdio.js');
-    const s = startStdio(config);
-    cleanups.push(() => s.close());
-    // The client closing stdin ends the session; with --sim the simulator would keep us alive.
-    process.stdin.on('end', () => void stop(0));
-    process.stdin.on('close', () => void stop(0));
-  }
-}
-
-main().catch((err) => {
+const fail = (err: unknown) => {
   say(err instanceof Error ? err.message : String(err));
   process.exit(1);
-});
+};
+const [sub, ...rest] = process.argv.slice(2);
+
+if (sub === 'install') {
+  import('./install/index.js')
+    .then(async ({ install, InstallError, INSTALL_USAGE }) => {
+      if (!rest.length || rest[0] === '--help' || rest[0] === '-h') return void process.stdout.write(INSTALL_USAGE);
+      const { homedir } = await import('node:os');
+      try {
+        await install(rest, { env: process.env, cwd: process.cwd(), home: process.env.HOME || homedir(), platform: process.platform, out: (s) => process.stdout.write(s) });
+      } catch (err) {
+        if (!(err instanceof InstallError)) throw err;
+        say(err.message);
+        process.exit(2);
+      }
+    })
+    .catch(fail);
+} else if (sub === 'doctor') {
+  import('./doctor.js').then(({ doctorCli }) => doctorCli(rest)).catch(fail);
+} else {
+  import('./main.js').then(({ main }) => main()).catch(fail);
+}

@@ -44,24 +44,24 @@ interface Flag {
 
 export const FLAGS: Flag[] = [
   { flag: '--token', env: 'HOODY_TOKEN', kind: 'string', key: 'token', help: 'hdy_… auth token or login JWT' },
-  { flag: '--api-url', env: 'HOODY_API_URL', kind: 'string', key: 'apiUrl', help: 'control plane URL (default https://api.hoody.icu)' },
-  { flag: '--realm', env: 'HOODY_REALM', kind: 'string', key: 'realm', help: 'realm id: use https://{realm}.api.<domain>' },
-  { flag: '--container', env: 'HOODY_CONTAINER', kind: 'string', key: 'container', help: 'default container (id or name) for every tool' },
-  { flag: '--toolsets', env: 'HOODY_TOOLSETS', kind: 'list', key: 'toolsets', help: `toolsets to offer (default ${DEFAULT_TOOLSETS.join(',')}; "all" adds ${EXTRA_TOOLSETS.join(', ')})` },
+  { flag: '--api-url', env: 'HOODY_API_URL', kind: 'string', key: 'apiUrl', help: 'control plane (default https://api.hoody.icu)' },
+  { flag: '--realm', env: 'HOODY_REALM', kind: 'string', key: 'realm', help: 'realm id: https://{realm}.api.<domain>' },
+  { flag: '--container', env: 'HOODY_CONTAINER', kind: 'string', key: 'container', help: 'default container (id or name)' },
+  { flag: '--toolsets', env: 'HOODY_TOOLSETS', kind: 'list', key: 'toolsets', help: 'toolsets to offer (below; "all" = every one)' },
   { flag: '--tools', env: 'HOODY_TOOLS', kind: 'list', key: 'tools', help: 'offer only these tools' },
   { flag: '--exclude-tools', env: 'HOODY_EXCLUDE_TOOLS', kind: 'list', key: 'excludeTools', help: 'never offer these tools' },
   { flag: '--read-only', env: 'HOODY_READ_ONLY', kind: 'bool', key: 'readOnly', help: 'offer only tools that change nothing' },
-  { flag: '--http', env: 'HOODY_MCP_HTTP', kind: 'bool', key: 'http', help: 'serve streamable HTTP at /mcp instead of stdio' },
+  { flag: '--http', env: 'HOODY_MCP_HTTP', kind: 'bool', key: 'http', help: 'serve streamable HTTP at /mcp, not stdio' },
   { flag: '--port', env: 'HOODY_MCP_PORT', kind: 'port', key: 'port', help: 'HTTP port (default 8765)' },
   { flag: '--host', env: 'HOODY_MCP_HOST', kind: 'string', key: 'host', help: 'HTTP bind address (default 127.0.0.1)' },
-  { flag: '--allowed-hosts', env: 'HOODY_MCP_ALLOWED_HOSTS', kind: 'list', key: 'allowedHosts', help: 'extra Host names the HTTP server answers (e.g. mcp.example.com)' },
+  { flag: '--allowed-hosts', env: 'HOODY_MCP_ALLOWED_HOSTS', kind: 'list', key: 'allowedHosts', help: 'extra Host names it answers (mcp.example.com)' },
   { flag: '--max-body-bytes', env: 'HOODY_MAX_BODY_BYTES', kind: 'bytes', key: 'maxBodyBytes', help: 'largest HTTP request body (default 10m; k/m suffixes)' },
   { flag: '--max-message-bytes', env: 'HOODY_MAX_MESSAGE_BYTES', kind: 'bytes', key: 'maxMessageBytes', help: 'largest stdio message (default 10m)' },
   { flag: '--max-arg-bytes', env: 'HOODY_MAX_ARG_BYTES', kind: 'bytes', key: 'maxArgBytes', help: "largest tool call's arguments as JSON (default 8m)" },
   { flag: '--max-concurrency', env: 'HOODY_MAX_CONCURRENCY', kind: 'count', key: 'maxConcurrency', help: 'tool calls one credential may run at once (default 32)' },
   { flag: '--rate-limit', env: 'HOODY_RATE_LIMIT', kind: 'count', key: 'rateLimit', help: 'tool calls one credential may start per minute (default 1200)' },
-  { flag: '--sim', env: 'HOODY_SIM', kind: 'bool', key: 'sim', help: 'start the embedded Hoody simulator and use it' },
-  { flag: '--help', kind: 'bool', key: 'help', help: 'show this help' },
+  { flag: '--sim', env: 'HOODY_SIM', kind: 'bool', key: 'sim', help: 'start the embedded Hoody simulator, use it' },
+  { flag: '--help', kind: 'bool', key: 'help', help: 'this help; the version' },
   { flag: '--version', kind: 'bool', key: 'version', help: 'print the version' },
 ];
 
@@ -146,12 +146,29 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   return cfg;
 }
 
-/** --help; `built` names the toolsets that have tools in this version. */
-export function usage(built: ReadonlySet<string>): string {
-  const rows = FLAGS.map((f) => `  ${f.flag.padEnd(19)} ${(f.env ?? '').padEnd(24)} ${f.help}`);
-  const sets = TOOLSETS.map((s) => `  ${s.id.padEnd(11)} ${s.default ? ' ' : '+'} ${s.description}${built.has(s.id) ? '' : ' (not in this version yet)'}`);
-  return (
-    `hoody-mcp — MCP server for Hoody cloud containers\n\nUsage: hoody-mcp [flags]     (stdio; --http for streamable HTTP)\n\n  flag             env\n${rows.join('\n')}\n` +
-    `\nToolsets (+ = only with --toolsets all or by name):\n${sets.join('\n')}\n`
-  );
+/** --help: one screen (≤ 24 lines × 100 columns; the README has the details). `built` names the toolsets with tools. */
+export function usage(built: ReadonlySet<string>, version: string): string {
+  const arg: Partial<Record<Kind, string>> = { string: ' V', list: ' a,b', port: ' N' };
+  // The limits share one line (their defaults and suffixes are in the README).
+  const limits = FLAGS.filter((f) => f.kind === 'bytes' || f.kind === 'count');
+  const rows = FLAGS.filter((f) => f.flag !== '--version' && !limits.includes(f)).map((f) => {
+    const flag = f.flag === '--help' ? '--help, --version' : `${f.flag}${arg[f.kind] ?? ''}`;
+    return `  ${flag.padEnd(20)}${(f.env ?? '').padEnd(24)} ${f.help}`;
+  });
+  const mark = (id: string) => `${id}${built.has(id) ? '' : '*'}`;
+  return [
+    `hoody-mcp ${version} — MCP server for Hoody cloud containers (details: README.md)`,
+    'Usage: hoody-mcp [flags]            serve MCP on stdio (--http: streamable HTTP)',
+    '       hoody-mcp install <client>   write a client\'s MCP config (install --help: clients)',
+    '       hoody-mcp doctor             check the token, the API and a container\'s kits',
+    '',
+    `  ${'flag'.padEnd(20)}env (a flag beats it)`,
+    ...rows,
+    `  limits: ${limits.map((f) => f.flag).join(' ')}`,
+    '',
+    `Toolsets (default): ${DEFAULT_TOOLSETS.map(mark).join(' ')}`,
+    `  only with --toolsets all or by name: ${EXTRA_TOOLSETS.map(mark).join(' ')}`,
+    ...(TOOLSETS.some((s) => !built.has(s.id)) ? ['  * not in this version yet'] : []),
+    '',
+  ].join('\n');
 }

@@ -4,7 +4,7 @@ import { isAbsolute, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
-import { containerPath, type FileLine } from '../src/core/kits/files.js';
+import { containerPath, linesOf, type FileLine } from '../src/core/kits/files.js';
 import { describeImage, scaleImage } from '../src/mcp/image.js';
 import { BUDGET_CHARS, clip, fail, ok, reply } from '../src/mcp/result.js';
 import { ticks, waitStream } from '../src/mcp/wait.js';
@@ -19,6 +19,8 @@ const MAX_IMAGE_FILE = 20 * 1024 * 1024;
 const MAX_TEXT_FILE = 16 * 1024 * 1024;
 /** Characters of one line file_read shows. */
 const LINE_CHARS = 2000;
+/** A file up to this size is read in one request (bytes + size + mtime); a larger one by line range. */
+const ONE_GET_BYTES = 1024 * 1024;
 
 /**
  * Stream a file between this machine and the container, never buffered whole: reports the bytes
@@ -70,32 +72,36 @@ export const fileTools = [
     }),
     async handler(args, { deps, signal, scope: id }) {
       const p = containerPath(args.path);
-      const s = await deps.edits.statOrFail(id, p, signal);
-      if (s.type === 'dir') return fail(`${p} is a directory`, 'use file_list');
-      const uri = fileUri(id, p);
       const mime = IMAGE_TYPES[posix.extname(p).toLowerCase()];
-      if (mime && s.size <= MAX_IMAGE_FILE) {
-        const img = await scaleImage(await deps.files.readBytes(id, p, signal), { keep: true, signal });
+      const f = await deps.edits.fetch(id, p, mime ? MAX_IMAGE_FILE : ONE_GET_BYTES, signal);
+      if (f.type === 'dir') return fail(`${p} is a directory`, 'use file_list');
+      const uri = fileUri(id, p);
+      if (mime && f.bytes) {
+        const img = await scaleImage(f.bytes, { keep: true, signal });
         return reply().image(img).text(`${p} · ${describeImage(img)}`).structured({ path: p, width: img.width, height: img.height, scale: img.scale });
       }
-      if (s.size > MAX_TEXT_FILE && !args.offset) {
+      if (f.size > MAX_TEXT_FILE && !args.offset) {
         return reply()
-          .text(`${p} is ${fmtBytes(s.size)}: too large to read whole — pass offset/limit, or file_transfer it`)
-          .structured({ size: s.size })
-          .link(uri, posix.basename(p), { size: s.size });
+          .text(`${p} is ${fmtBytes(f.size)}: too large to read whole — pass offset/limit, or file_transfer it`)
+          .structured({ size: f.size })
+          .link(uri, posix.basename(p), { size: f.size });
       }
       const first = args.offset ?? 1;
       const want = args.limit ?? 2000;
       // Bounded in the core: a huge line or range costs no more than what can be shown.
-      const { lines, total, stopped } = await deps.files.readLines(id, p, first, first + want - 1, { signal, maxBytes: BUDGET_CHARS * 4, maxLineBytes: LINE_CHARS * 4 });
+      const bounds = { maxBytes: BUDGET_CHARS * 4, maxLineBytes: LINE_CHARS * 4 };
+      const { lines, total, stopped } = f.bytes
+        ? linesOf(f.bytes, first, first + want - 1, bounds)
+        : await deps.files.readLines(id, p, first, first + want - 1, { signal, ...bounds });
       if (lines.some((l) => l.text.includes('\0'))) {
         return reply()
-          .text(`${p} is binary (${fmtBytes(s.size)}) — read it as a resource, or file_transfer it`)
-          .structured({ size: s.size, binary: true })
-          .link(uri, posix.basename(p), { mimeType: mime ?? 'application/octet-stream', size: s.size });
+          .text(`${p} is binary (${fmtBytes(f.size)}) — read it as a resource, or file_transfer it`)
+          .structured({ size: f.size, binary: true })
+          .link(uri, posix.basename(p), { mimeType: mime ?? 'application/octet-stream', size: f.size });
       }
-      await deps.edits.mark(id, p, signal, s);
-      if (!lines.length) return ok(s.size === 0 ? `${p} is empty` : `${p} has fewer than ${first} lines${total ? ` (${total})` : ''}`, { lines: 0, total: total ?? null });
+      if (f.bytes) deps.edits.markContent(id, p, f.bytes);
+      else await deps.edits.mark(id, p, signal);
+      if (!lines.length) return ok(f.size === 0 ? `${p} is empty` : `${p} has fewer than ${first} lines${total ? ` (${total})` : ''}`, { lines: 0, total: total ?? null });
       // Fit whole lines into the budget; the rest is reached with offset.
       let used = 0;
       let n = 0;
@@ -106,7 +112,7 @@ export const fileTools = [
       const cut = (l: FileLine) => `${l.text.slice(0, LINE_CHARS)}… [line cut at ${LINE_CHARS} chars of ${fmtBytes(l.bytes)}${l.ended ? '' : ' or more'}]`;
       const shown = lines.slice(0, n).map((l) => (l.text.length > LINE_CHARS || !l.whole ? cut(l) : l.text));
       const last = first + n - 1;
-      const more = n < lines.length || stopped || (total === undefined && lines.length >= want);
+      const more = n < lines.length || stopped || (total === undefined ? lines.length >= want : last < total);
       const note = more ? `\n… lines ${first}-${last} shown${total ? ` of ${total}` : ''}; continue with offset=${last + 1}` : '';
       return ok(numbered(shown, first) + note, { path: p, first, last, total: total ?? null, more });
     },
@@ -132,7 +138,8 @@ export const fileTools = [
       }
       const bytes = Buffer.from(args.content, args.encoding === 'base64' ? 'base64' : 'utf8');
       const size = await deps.files.write(id, p, bytes, { append: args.append, signal });
-      await deps.edits.mark(id, p, signal);
+      if (args.append) await deps.edits.mark(id, p, signal);
+      else deps.edits.markContent(id, p, bytes);
       return ok(`${args.append ? 'appended' : 'wrote'} ${fmtBytes(bytes.length)} to ${p}${args.append ? ` (now ${fmtBytes(size)})` : ''}`, {
         path: p,
         bytes: bytes.length,

@@ -5,7 +5,7 @@
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { HoodyError, normalizeError, toHoodyError } from './errors.js';
 
 /**
@@ -27,11 +27,22 @@ export const localhostLookup: LookupFunction = (hostname, options, callback) => 
   dns.lookup(hostname, options, callback);
 };
 
+/** undici (~1 MB of the bundle) is loaded by the first request, not at start-up. */
+let undici: Promise<typeof import('undici')> | undefined;
+// undici is CommonJS: bundled, its dynamic import yields { default: exports }.
+const loadUndici = () => (undici ??= import('undici').then((m) => ('Agent' in m ? m : (m as unknown as { default: typeof m }).default)));
+
 let sharedDispatcher: Agent | undefined;
-export function dispatcher(): Agent {
+export async function dispatcher(): Promise<Agent> {
+  const { Agent } = await loadUndici();
   sharedDispatcher ??= new Agent({
     connect: { lookup: localhostLookup },
     keepAliveTimeout: 30_000,
+    // undici keeps a socket for the server's keep-alive hint minus this margin (default 2 s): a
+    // server hinting `timeout=2` (the simulator; Node's default is 5) had every request open a
+    // new connection. 1 s is ample against the server closing first; idempotent requests that
+    // lose that race are retried, and a POST's ambiguous failure is checked before a re-send.
+    keepAliveTimeoutThreshold: 1_000,
     connections: 64,
   });
   return sharedDispatcher;
@@ -210,12 +221,13 @@ async function exchange(opts: RequestOptions): Promise<HttpResponse> {
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
     let res: Dispatcher.ResponseData;
     try {
-      res = await undiciRequest(opts.url, {
+      const u = await loadUndici();
+      res = await u.request(opts.url, {
         method: method as Dispatcher.HttpMethod,
         headers: { 'user-agent': 'hoody-mcp', ...headers },
         body,
         signal,
-        dispatcher: dispatcher(),
+        dispatcher: await dispatcher(),
       });
       clearTimeout(timer);
     } catch (err) {

@@ -10,6 +10,7 @@
 import { randomInt } from 'node:crypto';
 import { HoodyError } from './errors.js';
 import { Lru } from './lru.js';
+import { sleep } from './http.js';
 import { poll } from './streams.js';
 import type { CommandResult, TerminalKit } from './kits/terminal.js';
 
@@ -46,6 +47,8 @@ const FINISHED = new Set(['completed', 'aborted', 'timeout', 'failed', 'killed',
 const KEEP_MS = 2 * 60 * 60_000;
 const MAX_KEPT = 500;
 const MAX_KEPT_OUTPUT = 4 * 1024 * 1024;
+/** A pinned session lives until 300 s after its program ends [S:9964]; a margin over that. */
+const SESSION_REAP_MS = 15 * 60_000;
 
 export function parseJob(job: string): { terminalId: string; commandId: string } {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(job.trim());
@@ -65,6 +68,8 @@ async function asResult(updates: AsyncIterable<JobUpdate>): Promise<JobUpdate> {
 export class Jobs {
   readonly #kept = new Lru<{ state: JobState; at: number }>(MAX_KEPT);
   readonly #reserved = new Set<string>();
+  /** Sessions this instance started lately (container:terminal id → when): not reused while they may live. */
+  readonly #used = new Lru<number>(5000);
   /** Jobs handed out as running, watched in the background until they finish (see `track`). */
   readonly #tracked = new Set<string>();
   /** How much of each job's output a caller has already been shown (so a status shows only what is new). */
@@ -72,24 +77,39 @@ export class Jobs {
 
   constructor(private readonly terminal: TerminalKit) {}
 
+  /**
+   * Start a command in a fresh pinned session. No session listing first: a random id among 20,000
+   * (never one this instance used lately) is almost always free, and the kit's answer tells when
+   * it was not — a command "queued" behind another session's program is taken back (aborted
+   * before it ran) and started again under another id.
+   */
   async start(containerId: string, opts: CommandOptions, signal?: AbortSignal): Promise<JobState> {
-    const live = await this.terminal.sessionIds(containerId, signal);
-    let terminalId = 0;
-    for (let i = 0; i < 50 && !terminalId; i++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const terminalId = this.#freeTerminalId(containerId);
+      const key = `${containerId}:${terminalId}`;
+      this.#reserved.add(key);
+      this.#used.set(key, Date.now());
+      try {
+        const commandId = randomInt(1, 65536);
+        const r = await this.terminal.start(containerId, { ...opts, terminalId, commandId }, signal);
+        const id = r.commandId || String(commandId);
+        if (r.status !== 'queued') return this.#state(`${terminalId}-${id}`, r);
+        await this.terminal.abort(containerId, id, true, signal).catch(() => undefined);
+      } finally {
+        this.#reserved.delete(key);
+      }
+    }
+    throw new HoodyError({ kind: 'server', source: 'terminal', message: 'no free terminal session: every id tried was busy', next: { code: 'retry_later' } });
+  }
+
+  #freeTerminalId(containerId: string): number {
+    for (let i = 0; i < 50; i++) {
       const t = randomInt(20000, 40000);
       const key = `${containerId}:${t}`;
-      if (!live.has(String(t)) && !this.#reserved.has(key)) terminalId = t;
+      const usedAt = this.#used.get(key);
+      if (!this.#reserved.has(key) && !(usedAt && Date.now() - usedAt < SESSION_REAP_MS)) return t;
     }
-    if (!terminalId) throw new HoodyError({ kind: 'server', source: 'terminal', message: 'no free terminal session id' });
-    const key = `${containerId}:${terminalId}`;
-    this.#reserved.add(key);
-    try {
-      const commandId = randomInt(1, 65536);
-      const r = await this.terminal.start(containerId, { ...opts, terminalId, commandId }, signal);
-      return this.#state(`${terminalId}-${r.commandId || commandId}`, r);
-    } finally {
-      this.#reserved.delete(key);
-    }
+    throw new HoodyError({ kind: 'server', source: 'terminal', message: 'no free terminal session id', next: { code: 'retry_later' } });
   }
 
   #state(job: string, r: CommandResult): JobState {
@@ -185,8 +205,16 @@ export class Jobs {
     let seen = opts.seen ?? 0;
     let interval = 20; // quick commands answer in tens of ms; back off to 1 s for long ones
     let quiet: JobProgress | undefined; // the last state with nothing new: yielded if it is the one at the deadline
+    // The caller has just read the job (or started it): the first read waits one interval too.
+    let fresh = true;
     const states = poll({
-      read: (signal) => this.get(containerId, job, signal),
+      read: async (signal) => {
+        if (fresh) {
+          fresh = false;
+          await sleep(interval, signal);
+        }
+        return this.get(containerId, job, signal);
+      },
       // /result returns the whole output every time: poll a chatty job less often (1 s per MB,
       // at most 10 s) so a long build does not pull its log over and over.
       interval: (_n, state) => {

@@ -1,34 +1,31 @@
 /**
- * npm run bench: speed and size, measured side by side in one run, written to bench-results.json.
- *  - start-up: spawn → initialized (stdio), median, beside a bare SDK v2 server with one tool
- *  - tools/list size for the default toolsets (JSON bytes / 4 ≈ tokens)
- *  - exec_run `true` through MCP vs the same terminal-kit exchange made directly (overhead ratio)
- *  - file_read of a 1,000-line file through MCP vs a direct files-kit GET
- * All against the embedded simulator on loopback.
+ * npm run bench: speed, measured side by side in one run against the embedded simulator on
+ * loopback, written to bench-results.json (keys of other sections kept) and to the README's
+ * performance table (between <!-- bench:start --> and <!-- bench:end -->).
+ *  - start-up: spawn → tools/list answered (stdio), median of BENCH_N, beside a bare SDK server
+ *    and the peers installed in bench/peers (npm run bench:peers)
+ *  - per call: exec_run, file_read, file_write, file_edit through MCP beside the same upstream
+ *    exchange made directly; overhead, ratio, upstream requests per call
+ *  - file_transfer of BENCH_TRANSFER_MB (default 1024; 0 skips) each way beside a direct stream
+ *  - HTTP serving at 1, 10 and 50 clients for BENCH_HTTP_S seconds each (0 skips); BENCH_SOAK_S soak
  */
-import { rmSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { request } from '../../src/core/http.js';
 import { startSim } from '../../src/sim/index.js';
+import { perCall } from './calls.js';
+import { httpServing } from './http.js';
+import { renderTable, updateReadme } from './report.js';
+import { peers, startupSideBySide, type Server } from './startup.js';
+import { transfer } from './transfer.js';
 
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bin/cli.js', import.meta.url));
-const N = Number(process.env.BENCH_N ?? 15);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-const round = (x: number) => Math.round(x * 100) / 100;
-
-async function timed<T>(fn: () => Promise<T>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
+const num = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
+const N = num('BENCH_N', 15);
+/** BENCH_ONLY=startup,calls,transfer,http runs only those sections (for a quick look; the README table wants all). */
+const only = new Set((process.env.BENCH_ONLY ?? 'startup,calls,transfer,http').split(','));
 
 /** The floor: a bare SDK v2 stdio server with one tool, written to a temp file and started the same way. */
 const BARE = `import { McpServer } from '@modelcontextprotocol/server';
@@ -37,87 +34,62 @@ import * as z from 'zod';
 serveStdio(() => {
   const s = new McpServer({ name: 'bare', version: '0' });
   s.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  s.registerTool('text', { inputSchema: z.object({ n: z.number() }) }, async ({ n }) => ({ content: [{ type: 'text', text: 'x'.repeat(n) }] }));
   return s;
 });
 `;
 
-async function connect(env: Record<string, string>, script = CLI) {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [script], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'ignore' });
-  const client = new Client({ name: 'bench', version: '0' });
-  await client.connect(transport);
-  return client;
-}
-
 async function main() {
   const sim = await startSim({});
   const env = { HOODY_API_URL: sim.apiUrl, HOODY_TOKEN: sim.token, HOODY_CONTAINER: sim.containerId };
+  const results: Record<string, unknown> = { at: new Date().toISOString(), runs: N, node: process.version };
   try {
-    const bare = fileURLToPath(new URL('../../../bench-bare-server.mjs', import.meta.url));
+    const bare = `${ROOT}bench-bare-server.mjs`;
     writeFileSync(bare, BARE);
-    const startups: number[] = [];
-    const bareStartups: number[] = [];
-    for (let i = 0; i < Math.min(N, 10); i++) {
-      for (const [script, into] of [[CLI, startups], [bare, bareStartups]] as const) {
-        let client: Client | undefined;
-        into.push(await timed(async () => (client = await connect(env, script))));
-        await client!.close();
-      }
-    }
-    rmSync(bare);
+    const servers: Server[] = [
+      { name: 'hoody-mcp', command: process.execPath, args: [CLI], env },
+      { name: 'bare-sdk-server', command: process.execPath, args: [bare] },
+      ...peers(ROOT),
+    ];
+    if (only.has('startup')) results.startup_to_tools_list_ms = await startupSideBySide(servers, N);
+    console.error('start-up done');
 
-    const client = await connect(env);
+    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'ignore' });
+    const client = new Client({ name: 'bench', version: '0' });
+    await client.connect(transport);
     const { tools } = await client.listTools();
-    const toolsBytes = Buffer.byteLength(JSON.stringify(tools));
-
-    const term = sim.kitUrl(sim.containerId, 'terminal');
-    const files = sim.kitUrl(sim.containerId, 'files');
-    const mcpExec: number[] = [];
-    const directExec: number[] = [];
-    for (let i = 0; i < N; i++) {
-      mcpExec.push(await timed(() => client.callTool({ name: 'exec_run', arguments: { command: 'true' } })));
-      directExec.push(
-        await timed(async () => {
-          const res = await request({
-            method: 'POST',
-            url: new URL(`/api/v1/terminal/execute?terminal_id=${30000 + i}&wait=true`, term),
-            source: 'terminal',
-            body: { command: 'true' },
-            idempotent: false,
-          });
-          await res.body.text();
-        }),
-      );
+    const bytes = Buffer.byteLength(JSON.stringify(tools));
+    results.tools_list = { tools: tools.length, bytes, tokens: Math.round(bytes / 4) };
+    if (only.has('calls')) {
+      // The floor for each answer: the bare SDK server sending a text of the same size (no upstream).
+      const floorClient = new Client({ name: 'bench', version: '0' });
+      await floorClient.connect(new StdioClientTransport({ command: process.execPath, args: [bare], stderr: 'ignore' }));
+      results.per_call = await perCall(client, sim, N, floorClient);
+      await floorClient.close();
     }
-
-    const big = sim.containerPath(sim.containerId, '/home/user/bench.txt');
-    await mkdir(dirname(big), { recursive: true });
-    await writeFile(big, Array.from({ length: 1000 }, (_, i) => `line ${i} ${'x'.repeat(60)}`).join('\n'));
-    const mcpRead: number[] = [];
-    const directRead: number[] = [];
-    for (let i = 0; i < N; i++) {
-      mcpRead.push(await timed(() => client.callTool({ name: 'file_read', arguments: { path: '/home/user/bench.txt' } })));
-      directRead.push(
-        await timed(async () => {
-          const res = await request({ method: 'GET', url: new URL('/api/v1/files/home/user/bench.txt', files), source: 'files' });
-          await res.body.text();
-        }),
-      );
-    }
+    rmSync(bare, { force: true });
+    console.error('per call done');
+    const mb = num('BENCH_TRANSFER_MB', 1024);
+    if (mb > 0 && only.has('transfer')) results.transfer = await transfer(client, transport.pid, sim, mb);
     await client.close();
-
-    const results = {
-      at: new Date().toISOString(),
-      runs: N,
-      startup_to_initialized_ms: { hoody_mcp: round(median(startups)), bare_sdk_server: round(median(bareStartups)), ratio: round(median(startups) / median(bareStartups)) },
-      tools_list: { tools: tools.length, bytes: toolsBytes, tokens: Math.round(toolsBytes / 4) },
-      exec_run_true_ms: { mcp: round(median(mcpExec)), direct_kit: round(median(directExec)), ratio: round(median(mcpExec) / median(directExec)) },
-      file_read_1000_lines_ms: { mcp: round(median(mcpRead)), direct_kit: round(median(directRead)), ratio: round(median(mcpRead) / median(directRead)) },
-    };
-    writeFileSync('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
-    console.log(JSON.stringify(results, null, 2));
+    console.error('transfer done');
+    const httpS = num('BENCH_HTTP_S', 5);
+    if (httpS > 0 && only.has('http')) results.http = await httpServing(CLI, sim, httpS, num('BENCH_SOAK_S', 0));
   } finally {
     await sim.close();
   }
+  if (only.size < 4) {
+    console.log(JSON.stringify(results, null, 2)); // a partial run does not replace the recorded one
+    return;
+  }
+  // Merge: other sections' keys (e.g. a toolset's own figures) stay.
+  const file = `${ROOT}bench-results.json`;
+  const old = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  for (const k of ['startup_to_initialized_ms', 'exec_run_true_ms', 'file_read_1000_lines_ms']) delete old[k]; // superseded
+  const merged = { ...old, ...results };
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+  updateReadme(`${ROOT}README.md`, renderTable(merged));
+  console.log(JSON.stringify(results, null, 2));
 }
 
 main().catch((err) => {

@@ -90,6 +90,9 @@ describe('tool selection', () => {
     for (const s of ['--token', 'HOODY_TOKEN', '--api-url', '--realm', '--container', '--toolsets', '--tools', '--exclude-tools', '--read-only', '--http', '--port', '--host', '--sim']) {
       expect(r.stdout).toContain(s);
     }
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    for (const l of lines) expect([...l].length, l).toBeLessThanOrEqual(100);
   });
 
   it('without a token, tools say how to provide one', async () => {

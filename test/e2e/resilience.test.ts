@@ -12,11 +12,12 @@ const count = (host: string, method: string, pathPart: string) =>
 
 describe('retries', () => {
   it('rides out a 502 burst on a read', async () => {
-    t.sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/stat', status: 502, times: 3 });
-    const before = count('files', 'GET', '/api/v1/files/stat');
+    // file_read is one GET of the file itself
+    t.sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/etc/hostname', status: 502, times: 3 });
+    const before = count('files', 'GET', '/api/v1/files/etc/hostname');
     const r = await call(t.c.client, 'file_read', { path: '/etc/hostname' });
     expect(r.isError, r.text).toBe(false);
-    expect(count('files', 'GET', '/api/v1/files/stat') - before).toBe(4);
+    expect(count('files', 'GET', '/api/v1/files/etc/hostname') - before).toBe(4);
   });
 
   it('waits out a 429 with Retry-After on the control plane', async () => {
@@ -79,12 +80,12 @@ describe('retries', () => {
   });
 
   it('a files kit that accepts and never answers fails file_read within its deadline, saying what hung', async () => {
-    t.sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/stat', status: 200, delayMs: 120_000, times: 20 });
+    t.sim.faults.add({ target: 'files', method: 'GET', path: '/api/v1/files/etc/hostname', status: 200, delayMs: 120_000, times: 20 });
     const t0 = Date.now();
     const r = await call(t.c.client, 'file_read', { path: '/etc/hostname' });
     t.sim.faults.clear();
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/files kit of container [0-9a-f]{24} did not answer GET \/api\/v1\/files\/stat\/etc\/hostname within 25 s/);
+    expect(r.text).toMatch(/files kit of container [0-9a-f]{24} did not answer GET \/api\/v1\/files\/etc\/hostname within 25 s/);
     expect(Date.now() - t0).toBeLessThan(30_000);
   }, 40_000);
 

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { call, connectInproc, useInproc } from '../helpers/inproc.js';
 import { afterSimRequest } from '../helpers/sim-api.js';
+import { waitFor } from '../helpers/shared.js';
 import { everyToolChecks } from './catalogue.js';
 
 const t = useInproc({ argsFor: (sim) => ['--container', sim.containerName] });
@@ -180,7 +181,11 @@ describe('files toolset', () => {
 describe('safe edits and search filters', () => {
   it('file_edit refuses when the file changes between its own read and its write; nothing written', async () => {
     await put('/home/user/race.py', 'x = 1\n');
+    const before = t.sim.requests.length;
     await call(t.c.client, 'file_read', { path: '/home/user/race.py' });
+    // The read's own GET is logged when its answer has finished, which may be just after the call
+    // returns: wait for it, so only file_edit's GET below triggers the change.
+    await waitFor('file_read logged', () => t.sim.requests.slice(before).some((q) => q.host === 'files' && q.path.endsWith('/home/user/race.py')));
     // Another writer changes the file right after file_edit has downloaded it (same size, so
     // only the content check before the write can tell).
     const undo = afterSimRequest(

@@ -72,10 +72,10 @@ describe('safe edits', () => {
     await put('keep me\n');
     // A files client whose read is followed at once by someone else's write.
     const files = Object.create(h.files) as FilesKit;
-    files.readBytes = async (c, p, s) => {
-      const bytes = await h.files.readBytes(c, p, s);
+    files.fetchFile = async (c, p, max, s) => {
+      const got = await h.files.fetchFile(c, p, max, s);
       await put('keep me, changed meanwhile\n');
-      return bytes;
+      return got;
     };
     const edits = new FileEdits(files, new Lru(10));
     const err = await failure(edits.replace(id, path, 'keep', 'lose', false));

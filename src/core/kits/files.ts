@@ -19,6 +19,9 @@ export interface FileStat {
   isSymlink?: boolean;
 }
 
+/** One GET of a path: a directory, or a file with its size, mtime (1 s precision) and — when it fits — its bytes. */
+export type Fetched = { type: 'dir' } | { type: 'file'; size: number; mtimeMs?: number; bytes?: Buffer };
+
 export interface DirEntry {
   name: string;
   type: 'file' | 'dir';
@@ -133,6 +136,49 @@ function entryType(v: unknown, isDir?: unknown): 'file' | 'dir' {
   return typeof v === 'string' && /dir/i.test(v) ? 'dir' : 'file';
 }
 
+/**
+ * Lines `from`-`to` (1-based, inclusive) of a file's bytes, as the kit's `?lines=a-b` gives them
+ * (line ends \n, \r\n or \r; each selected line followed by \n), with the total line count.
+ */
+/** Bounds of a line read: bytes kept in all, per line, and scanned. */
+export interface LineBounds {
+  maxBytes?: number;
+  maxLineBytes?: number;
+  maxScanBytes?: number;
+}
+
+const boundedLines = (count: number, b: LineBounds) =>
+  new BoundedLines(count, b.maxBytes ?? 1024 * 1024, b.maxLineBytes ?? 64 * 1024, b.maxScanBytes ?? 16 * 1024 * 1024);
+
+/**
+ * Lines `from`-`to` (1-based) of a whole file already in hand, within the same bounds as a
+ * ranged read; `total` counts its lines as `cat -n` does.
+ */
+export function linesOf(bytes: Buffer, from: number, to: number, bounds: LineBounds = {}): { lines: FileLine[]; total: number; stopped: boolean } {
+  let total = 0;
+  let start = from === 1 ? 0 : -1;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) {
+    total += 1;
+    if (total === from - 1) start = i + 1;
+  }
+  if (bytes.length && bytes[bytes.length - 1] !== 10) total += 1;
+  if (start === -1 || start >= bytes.length) return { lines: [], total, stopped: false };
+  const reader = boundedLines(to - from + 1, bounds);
+  const stopped = !reader.push(bytes.subarray(start));
+  if (!stopped) reader.end();
+  return { lines: reader.lines, total, stopped: stopped && !reader.done };
+}
+
+/** A directory's JSON listing, as opposed to a .json file's content (both come as JSON). */
+function isListing(bytes: Buffer): boolean {
+  try {
+    const j = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    return !!j && typeof j === 'object' && (j.kind === 'Index' || 'dir_exists' in j || 'uri_prefix' in j);
+  } catch {
+    return false;
+  }
+}
+
 export class FilesKit {
   constructor(private readonly kits: Kits) {}
 
@@ -159,6 +205,52 @@ export class FilesKit {
     };
   }
 
+  /**
+   * One request for what used to take a stat and a read: GET the path. A directory answers its
+   * JSON listing; a file its bytes with Content-Length and Last-Modified. Bytes are kept only up
+   * to `max` (a larger file is left unread: its size says so). undefined when nothing is there.
+   */
+  async fetchFile(containerId: string, path: string, max: number, signal?: AbortSignal): Promise<Fetched | undefined> {
+    const p = containerPath(path);
+    if (RESERVED.has(p.split('/')[1] ?? '')) {
+      // The root route (for paths under /stat, /copy, …) answers a directory in HTML: ask first.
+      const s = await this.stat(containerId, p, signal);
+      if (!s || s.type === 'dir') return s && { type: 'dir' };
+    }
+    const res = await this.req(containerId, { method: 'GET', path: routeFor(p), signal });
+    if (res.status === 404) {
+      await res.body.dump();
+      return undefined;
+    }
+    await ensureOk(res, 'files');
+    const json = (header(res, 'content-type') ?? '').includes('json');
+    if (json && !p.toLowerCase().endsWith('.json')) {
+      await res.body.dump().catch(() => undefined);
+      return { type: 'dir' };
+    }
+    const len = header(res, 'content-length');
+    const modified = Date.parse(header(res, 'last-modified') ?? '');
+    const mtimeMs = Number.isNaN(modified) ? undefined : modified;
+    const size = len !== undefined ? Number(len) : undefined;
+    if (size !== undefined && size > max) {
+      await res.body.dump().catch(() => undefined);
+      return { type: 'file', size, mtimeMs };
+    }
+    const chunks: Buffer[] = [];
+    let got = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      got += chunk.length;
+      if (got > max) {
+        res.body.destroy();
+        return { type: 'file', size: size ?? got, mtimeMs };
+      }
+      chunks.push(chunk);
+    }
+    const bytes = Buffer.concat(chunks);
+    if (json && isListing(bytes)) return { type: 'dir' };
+    return { type: 'file', size: bytes.length, mtimeMs, bytes };
+  }
+
   /** Raw bytes as a stream (never buffered here). */
   async download(containerId: string, path: string, signal?: AbortSignal): Promise<{ stream: HttpResponse['body']; size?: number }> {
     const res = await ensureOk(await this.req(containerId, { method: 'GET', path: routeFor(containerPath(path)), signal, timeoutMs: 60_000 }), 'files');
@@ -182,14 +274,14 @@ export class FilesKit {
     path: string,
     from: number,
     to: number,
-    opts: { signal?: AbortSignal; maxBytes?: number; maxLineBytes?: number; maxScanBytes?: number } = {},
+    opts: LineBounds & { signal?: AbortSignal } = {},
   ): Promise<{ lines: FileLine[]; total?: number; stopped: boolean }> {
     const res = await ensureOk(
       await this.req(containerId, { method: 'GET', path: routeFor(containerPath(path)), query: { lines: `${from}-${to}` }, signal: opts.signal }),
       'files',
     );
     const total = header(res, 'x-total-lines');
-    const reader = new BoundedLines(to - from + 1, opts.maxBytes ?? 1024 * 1024, opts.maxLineBytes ?? 64 * 1024, opts.maxScanBytes ?? 16 * 1024 * 1024);
+    const reader = boundedLines(to - from + 1, opts);
     let stopped = false;
     for await (const chunk of res.body) {
       if (!reader.push(chunk as Buffer)) {

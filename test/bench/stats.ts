@@ -1,0 +1,29 @@
+/** Small helpers the bench sections share. */
+import { readFileSync } from 'node:fs';
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+};
+export const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+};
+export const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+export async function timed<T>(fn: () => Promise<T>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/** Resident memory of a process now and at its peak (kB → MB), from /proc (Linux). */
+export function rssOf(pid: number): { rss_mb: number; peak_mb: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
+    return { rss_mb: round(kb('VmRSS') / 1024, 1), peak_mb: round(kb('VmHWM') / 1024, 1) };
+  } catch {
+    return undefined;
+  }
+}
