@@ -53,8 +53,7 @@ describe.each(['stdio', 'http'] as const)('%s', (transport) => {
 
   it('a web server as a service: its URL, fetched through the proxy, opened in the browser; logs after it exited; the dead port', async () => {
     const port = await freePort();
-    const progress: string[] = [];
-    const r = await call(c.client, 'service_start', { command: webServer(port), name: `web-${transport}`, port, wait_s: 20 }, { onprogress: (p) => progress.push(p.message ?? '') });
+    const r = await call(c.client, 'service_start', { command: webServer(port), name: `web-${transport}`, port, wait_s: 20 });
     expect(r.isError, r.text).toBe(false);
     expect(r.text).toMatch(new RegExp(`^started one-off quick_\\d+_\\d+ \\(web-${transport}\\); port ${port} answers \\(HTTP 200\\) at http://`));
     const { url, service } = r.structured as { url: string; service: string };
