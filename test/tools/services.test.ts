@@ -2,6 +2,7 @@
  * The services toolset in-process: a real HTTP server started as a service, reached through the
  * simulator's http-<port> proxy; logs after the one-off was reaped; stop; a dead port.
  */
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { everyToolChecks } from './catalogue.js';
@@ -90,6 +91,37 @@ describe('services toolset', () => {
     const stop = await call(t.c.client, 'service_stop', { service: 'ticker', remove: true });
     expect(stop.text).toMatch(/removed/);
     expect((await call(t.c.client, 'service_list')).text).not.toContain('ticker');
+  });
+  it('logs captured before a stop stand in when the files on disk are gone', async () => {
+    const r = await call(t.c.client, 'service_start', { command: 'echo captured-out; echo captured-err >&2; exec sleep 60', name: 'capt' });
+    const id = (r.structured as { service: string }).service;
+    const { waitFor } = await import('../helpers/inproc.js');
+    await waitFor('both streams written', async () => (await call(t.c.client, 'service_logs', { service: id, stream: 'stderr' })).text.includes('captured-err'));
+    expect((await call(t.c.client, 'service_stop', { service: id })).isError).toBe(false);
+    // The kit reaped the entry (its logs 404) and the files are gone too (rotated, deleted): only the capture is left.
+    rmSync(t.sim.containerPath(t.sim.containerId, '/hoody/storage/hoody-daemon/logs/capt'), { recursive: true, force: true });
+    const out = await call(t.c.client, 'service_logs', { service: id });
+    expect(out.isError, out.text).toBe(false);
+    expect(out.text).toBe('stdout of capt (service gone; saved log):\ncaptured-out');
+    expect((await call(t.c.client, 'service_logs', { service: id, stream: 'stderr' })).text).toContain('captured-err');
+  });
+
+  it('a registered program survives a container restart: it is started again at boot, a one-off is not', async () => {
+    const { waitFor } = await import('../helpers/inproc.js');
+    const r = await call(t.c.client, 'service_start', { command: 'echo keeper-up; exec sleep 120', name: 'keeper', restart: true });
+    expect(r.isError, r.text).toBe(false);
+    await call(t.c.client, 'service_start', { command: 'exec sleep 120', name: 'transient' });
+    const pidOf = (text: string) => Number(/\bkeeper\s+program\s+running pid (\d+)/.exec(text)?.[1] ?? 0);
+    const before = await waitFor('keeper running', async () => pidOf((await call(t.c.client, 'service_list')).text));
+    const restart = await call(t.c.client, 'container_action', { action: 'restart' });
+    expect(restart.isError, restart.text).toBe(false);
+    const list = await waitFor('keeper running again', async () => {
+      const l = (await call(t.c.client, 'service_list')).text;
+      return pidOf(l) && pidOf(l) !== before ? l : undefined;
+    });
+    expect(list).not.toContain('transient');
+    await waitFor('a second run in its log', async () => ((await call(t.c.client, 'service_logs', { service: 'keeper' })).text.match(/keeper-up/g) ?? []).length === 2);
+    expect((await call(t.c.client, 'service_stop', { service: 'keeper', remove: true })).isError).toBe(false);
   });
 });
 
