@@ -102,7 +102,7 @@ describe('services toolset', () => {
     rmSync(t.sim.containerPath(t.sim.containerId, '/hoody/storage/hoody-daemon/logs/capt'), { recursive: true, force: true });
     const out = await call(t.c.client, 'service_logs', { service: id });
     expect(out.isError, out.text).toBe(false);
-    expect(out.text).toBe('stdout of capt (service gone; saved log):\ncaptured-out');
+    expect(out.text).toBe('stdout of capt (service gone; saved log):\ncaptured-out\nstderr of capt (service gone; saved log):\ncaptured-err');
     expect((await call(t.c.client, 'service_logs', { service: id, stream: 'stderr' })).text).toContain('captured-err');
   });
 
