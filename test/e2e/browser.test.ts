@@ -3,7 +3,8 @@
  * Chromium, one page server for the file; the same scenarios on each transport): a form filled
  * and submitted by refs with the page's own script showing the result; a stale ref refused with
  * nothing clicked on the new page (every button there counts its clicks); a page over the
- * snapshot budget read to its end with offset; every browser_act reply ≤ 400 bytes.
+ * snapshot budget read to its end with offset; every browser_act reply ≤ 400 bytes; tools/list for
+ * browser + display within its token budget.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sim } from '../../src/sim/index.js';
@@ -44,7 +45,7 @@ const refOf = (snapshot: string, pattern: RegExp) => {
 let sim: Sim;
 let pages: Pages;
 let http: HttpServer;
-const ARGS = () => ['--container', sim.containerId, '--toolsets', 'browser'];
+const ARGS = () => ['--container', sim.containerId, '--toolsets', 'browser,display'];
 beforeAll(async () => {
   [sim, pages] = await Promise.all([simFor(), servePages()]);
   pages.set('/form', form('Sign up', false));
@@ -78,6 +79,12 @@ describe.each(['stdio', 'http'] as const)('browser over %s', (transport) => {
     return r;
   };
   const evaluate = async (script: string) => (await tool('browser_eval', { script })).text;
+
+  it('tools/list for browser + display costs ≤ 1,700 tokens (JSON bytes / 4, as npm run tools:size counts)', async () => {
+    const { tools } = await c.client.listTools();
+    expect(tools.map((x) => x.name.split('_')[0]).sort()).toEqual([...Array(7).fill('browser'), ...Array(3).fill('display')]);
+    expect(Buffer.byteLength(JSON.stringify(tools)) / 4).toBeLessThanOrEqual(1_700);
+  });
 
   it('fills and submits a form by refs; the page shows its own result', async () => {
     const nav = await tool('browser_navigate', { url: pages.url('/form') });
