@@ -72,7 +72,7 @@ export const browserTools = [
     name: 'browser_snapshot',
     title: 'Page snapshot',
     description:
-      'Page as text: headings and interactive elements with refs ([e12 Save] is a button, [e13 link Docs]) and visible text, viewport first, ≤ 8 KB; refs last until navigation. offset continues, query filters, ref shows one element/section.',
+      'Page as text: headings and interactive elements with refs ([e12 Save] is a button, [e13 link Docs]) and visible text, viewport first, ≤ 8 KB; refs last until navigation. offset continues, query filters, ref shows one subtree.',
     toolset: 'browser',
     kind: 'read',
     scope: inTab,
@@ -154,7 +154,7 @@ export const browserTools = [
   tool({
     name: 'browser_tabs',
     title: 'Browser tabs',
-    description: 'list, new (url), select or close tabs; the selected tab is the current one.',
+    description: 'list, new (url), select (makes it current) or close tabs.',
     toolset: 'browser',
     kind: 'write',
     actions: { arg: 'action', kinds: { list: 'read', new: 'write', select: 'write', close: 'write' } },
