@@ -70,7 +70,7 @@ export const serviceTools = [
   tool({
     name: 'service_logs',
     title: 'Service logs',
-    description: "Last lines of a service's stdout and stderr (or one stream), also once exited.",
+    description: "Last lines of a service's stdout and stderr (or one), also once exited.",
     toolset: 'services',
     kind: 'read',
     scope: inContainer,
