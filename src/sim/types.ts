@@ -90,10 +90,13 @@ export interface FaultSpec {
   times?: number;
   /** Seconds; sets `Retry-After`. */
   retryAfter?: number;
-  /** Default: html for 502/503/504 (the proxy page), empty for 429 (files kit quirk), json otherwise. */
-  body?: 'html' | 'empty' | 'json';
-  /** Instead of answering, destroy the socket (connection reset). */
-  reset?: boolean;
+  /**
+   * Default: html for 502/503/504 (the proxy page), empty for 429 (files kit quirk), json otherwise.
+   * `malformed`: a JSON content type whose body stops mid-value (a proxy that truncated it).
+   */
+  body?: 'html' | 'empty' | 'json' | 'malformed';
+  /** Instead of answering, destroy the socket (connection reset); `mid-body`: after the headers and part of a JSON body. */
+  reset?: boolean | 'mid-body';
   /** Answer after a delay (to test timeouts). */
   delayMs?: number;
   /** Run the real handler first (the work happens), then answer with the fault: the answer is lost. */
