@@ -3,6 +3,7 @@
  * 1|true|yes (and 0|false|no); lists are comma-separated.
  */
 import { TOOLSETS } from '../tools/toolsets.js';
+import { CONFIRM_MODES, type ConfirmMode } from './mcp/confirm.js';
 import { ConfigError, defaultToolsets } from './mcp/registry.js';
 
 export interface Config {
@@ -26,6 +27,8 @@ export interface Config {
   /** Tool calls one credential may have running at once, and start per minute. */
   maxConcurrency: number;
   rateLimit: number;
+  /** Calls that cannot be undone: ask the person first (run unasked where the client cannot ask), never ask, or always refuse. */
+  confirm: ConfirmMode;
   help: boolean;
   version: boolean;
 }
@@ -60,6 +63,7 @@ export const FLAGS: Flag[] = [
   { flag: '--max-arg-bytes', env: 'HOODY_MAX_ARG_BYTES', kind: 'bytes', key: 'maxArgBytes', help: "largest tool call's arguments as JSON (default 8m)" },
   { flag: '--max-concurrency', env: 'HOODY_MAX_CONCURRENCY', kind: 'count', key: 'maxConcurrency', help: 'tool calls one credential may run at once (default 32)' },
   { flag: '--rate-limit', env: 'HOODY_RATE_LIMIT', kind: 'count', key: 'rateLimit', help: 'tool calls one credential may start per minute (default 1200)' },
+  { flag: '--confirm', env: 'HOODY_CONFIRM', kind: 'string', key: 'confirm', help: 'irreversible calls: ask, never, always-refuse' },
   { flag: '--sim', env: 'HOODY_SIM', kind: 'bool', key: 'sim', help: 'start the embedded Hoody simulator, use it' },
   { flag: '--help', kind: 'bool', key: 'help', help: 'this help; the version' },
   { flag: '--version', kind: 'bool', key: 'version', help: 'print the version' },
@@ -132,6 +136,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     maxArgBytes: 8 * 1024 * 1024,
     maxConcurrency: 32,
     rateLimit: 1200,
+    confirm: 'ask',
     help: false,
     version: false,
     ...(values as Partial<Config>),
@@ -142,6 +147,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   } catch {
     throw new ConfigError(`--api-url "${cfg.apiUrl}" is not an http(s) URL`);
   }
+  if (!(CONFIRM_MODES as readonly string[]).includes(cfg.confirm)) throw new ConfigError(`--confirm "${cfg.confirm}" is not one of ${CONFIRM_MODES.join(', ')}`);
   if (cfg.realm && !/^[0-9a-f]{24}$/.test(cfg.realm)) throw new ConfigError(`--realm "${cfg.realm}" is not a 24-character hex realm id`);
   return cfg;
 }
@@ -151,13 +157,13 @@ export function usage(built: ReadonlySet<string>, version: string): string {
   const arg: Partial<Record<Kind, string>> = { string: ' V', list: ' a,b', port: ' N' };
   // The limits share one line (their defaults and suffixes are in the README).
   const limits = FLAGS.filter((f) => f.kind === 'bytes' || f.kind === 'count');
-  const rows = FLAGS.filter((f) => f.flag !== '--version' && !limits.includes(f)).map((f) => {
-    const flag = f.flag === '--help' ? '--help, --version' : `${f.flag}${arg[f.kind] ?? ''}`;
+  const rows = FLAGS.filter((f) => f.flag !== '--version' && f.flag !== '--help' && !limits.includes(f)).map((f) => {
+    const flag = `${f.flag}${arg[f.kind] ?? ''}`;
     return `  ${flag.padEnd(20)}${(f.env ?? '').padEnd(24)} ${f.help}`;
   });
   const mark = (id: string) => `${id}${built.has(id) ? '' : '*'}`;
   return [
-    `hoody-mcp ${version} — MCP server for Hoody cloud containers (details: README.md)`,
+    `hoody-mcp ${version} — MCP server for Hoody containers (--help, --version; details: README.md)`,
     'Usage: hoody-mcp [flags]            serve MCP on stdio (--http: streamable HTTP)',
     '       hoody-mcp install <client>   write a client\'s MCP config (install --help: clients)',
     '       hoody-mcp doctor             check the token, the API and a container\'s kits',

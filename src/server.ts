@@ -118,6 +118,7 @@ export function createServer(
     describeError,
     redact: redactFor(deps, credentials.token),
     admit: admissionFor(config, credentials.token),
+    confirm: config.confirm,
   });
 }
 

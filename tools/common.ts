@@ -17,6 +17,9 @@ export const inContainer = defineScope<Deps, string>({
   resolve: (args, deps, signal) => deps.containerId(args.container as string | undefined, signal),
 });
 
+/** The container a confirmation question names. */
+export const target = (args: object) => ((args as { container?: string }).container ? `container ${(args as { container: string }).container}` : 'the default container');
+
 export const waitS = (dflt: number) =>
   z.number().min(0).max(55).optional().describe(`Seconds to wait before returning a handle (default ${dflt})`);
 

@@ -4,7 +4,7 @@ import { HoodyError } from '../src/core/errors.js';
 import type { ToolContext } from '../src/mcp/define-tool.js';
 import { fail, ok } from '../src/mcp/result.js';
 import { ticks, waitStream } from '../src/mcp/wait.js';
-import { inContainer, tool, waitDeadline, waitS, type Deps } from './common.js';
+import { inContainer, target, tool, waitDeadline, waitS, type Deps } from './common.js';
 import { columns, fmtSeconds } from './format.js';
 
 const row = (c: Container) => [c.id, c.name, c.status, c.project_alias ?? c.project_id, c.server_name];
@@ -169,6 +169,7 @@ export const containerTools = [
     toolset: 'containers',
     kind: 'destructive',
     scope: inContainer,
+    confirm: (a) => `Delete ${target(a)} and its snapshots?`,
     input: z.object({}),
     async handler(_args, { deps, signal, scope: id }) {
       const c = await deps.deleteContainer(id, signal);
@@ -184,6 +185,7 @@ export const containerTools = [
     kind: 'destructive',
     actions: { arg: 'action', kinds: { list: 'read', create: 'write', restore: 'destructive' } },
     scope: inContainer,
+    confirm: (a) => (a.action === 'restore' && a.snapshot ? `Restore ${target(a)} to snapshot ${a.snapshot}? Later changes are lost and running processes killed.` : undefined),
     input: z.object({
       action: z.enum(['list', 'create', 'restore']),
       snapshot: z.string().optional().describe('Snapshot name (restore)'),

@@ -8,7 +8,7 @@ import { containerPath, linesOf, type FileLine } from '../src/core/kits/files.js
 import { describeImage, scaleImage } from '../src/mcp/image.js';
 import { BUDGET_CHARS, clip, fail, ok, reply } from '../src/mcp/result.js';
 import { ticks, waitStream } from '../src/mcp/wait.js';
-import { fileUri, inContainer, tool, waitDeadline, waitS, type Deps } from './common.js';
+import { fileUri, inContainer, target, tool, waitDeadline, waitS, type Deps } from './common.js';
 import { columns, count, fmtBytes, globRe, numbered, shortDiff } from './format.js';
 
 const path = z.string().min(1).describe('Absolute container path (~ = /home/user)');
@@ -261,6 +261,7 @@ export const fileTools = [
     toolset: 'files',
     kind: 'destructive',
     scope: inContainer,
+    confirm: (a) => (a.recursive ? `Delete ${a.path} and everything in it on ${target(a)}?` : undefined),
     input: z.object({ path, recursive: z.boolean().optional() }),
     async handler(args, { deps, signal, scope: id }) {
       const p = containerPath(args.path);

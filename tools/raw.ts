@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { RAW_METHODS } from '../src/core/raw.js';
 import { reply } from '../src/mcp/result.js';
-import { container, tool } from './common.js';
+import { container, target, tool } from './common.js';
 
 export const rawTools = [
   tool({
@@ -13,6 +13,7 @@ export const rawTools = [
     kind: 'destructive',
     // --read-only keeps it, narrowed to GET.
     actions: { arg: 'method', kinds: { GET: 'read', HEAD: 'read', POST: 'destructive', PUT: 'destructive', PATCH: 'destructive', DELETE: 'destructive' } },
+    confirm: (a) => (a.method === 'GET' || a.method === 'HEAD' ? undefined : `Send ${a.method} ${a.path} to ${a.kit === 'api' ? 'the Hoody API' : `kit ${a.kit} of ${target(a)}`}?`),
     input: z.object({
       kit: z.string(),
       method: z.enum(RAW_METHODS),

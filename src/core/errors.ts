@@ -125,7 +125,13 @@ export class HoodyError extends Error {
 }
 
 /** A failure after which the server may or may not have done the work. */
-export const isAmbiguous = (e: HoodyError) => e.kind === 'unavailable' || e.kind === 'network' || e.kind === 'timeout';
+/**
+ * Whether the request may have done its work though no usable answer came: a gateway error, a
+ * dropped connection, a timeout, or a success status whose body is garbled (truncated JSON, a
+ * proxy's HTML page).
+ */
+export const isAmbiguous = (e: HoodyError) =>
+  e.kind === 'unavailable' || e.kind === 'network' || e.kind === 'timeout' || (e.kind === 'server' && e.status !== undefined && e.status < 300);
 
 export function kindForStatus(status: number): ErrorKind {
   if (status === 400 || status === 405 || status === 413 || status === 415 || status === 422) return 'bad_request';

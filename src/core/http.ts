@@ -275,7 +275,11 @@ async function safeToResend(opts: RequestOptions): Promise<boolean> {
 
 /** Read a response as JSON, or throw the normalised error for a non-2xx status. */
 export async function readJson<T = unknown>(res: HttpResponse, source: string): Promise<T> {
-  const text = await res.body.text();
+  const text = await res.body.text().catch((err: unknown) => {
+    // A connection dropped mid-body: the request arrived and may have done its work (ambiguous).
+    const e = toHoodyError(err, source);
+    throw e.kind === 'network' ? new HoodyError({ kind: 'network', source, code: e.code, status: res.status, message: `${source} cut its answer off mid-body` }) : e;
+  });
   if (res.status >= 400) throw normalizeError(res.status, text, source, parseRetryAfter(res.headers['retry-after']));
   if (!text.trim()) return undefined as T;
   try {

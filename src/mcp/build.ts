@@ -5,6 +5,7 @@
  */
 import { isInputRequiredResult, McpServer, ResourceTemplate, type CallToolResult, type InputRequiredResult, type RequestStateCodec, type ServerContext } from '@modelcontextprotocol/server';
 import { askerFor, requestStateCodec } from './ask.js';
+import { confirmCall, type ConfirmMode } from './confirm.js';
 import type { PromptDefinition } from './define-prompt.js';
 import * as z from 'zod';
 import type { ResourceDefinition } from './define-resource.js';
@@ -40,6 +41,8 @@ export interface BuildOptions<D> {
   redact?: Redact;
   /** Whether a call may run now (limits): a release for when it ends, or why not. */
   admit?: Admission;
+  /** What a call with a `confirm` question does first (default ask). */
+  confirm?: ConfirmMode;
 }
 
 export type Redact = (text: string, opts: { keepLinks: boolean }) => string;
@@ -95,8 +98,14 @@ async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: S
   const gate = opts.admit?.(def.name, args) ?? { release: () => undefined };
   if ('refuse' in gate) return fail(gate.refuse, gate.hint);
   try {
+    // Asked before the deadline starts: the person gets the question's own 30 s.
+    const q = def.confirm?.(args as never);
+    const verdict = q ? await confirmCall(def.name, opts.redact ? opts.redact(q, { keepLinks: false }) : q, args, opts.confirm ?? 'ask', askerFor(ctx, asking.codec, asking.capabilities()), ctx.mcpReq.signal) : { run: true as const };
+    if (!verdict.run) return verdict.result;
     const r = await runAdmitted(def, args, ctx, opts, asking);
-    return opts.redact && !isInputRequiredResult(r) ? redactResult(r, opts.redact, !!def.showsLinks) : r;
+    if (isInputRequiredResult(r)) return r;
+    const noted = verdict.note ? { ...r, content: [...r.content, { type: 'text' as const, text: verdict.note }] } : r;
+    return opts.redact ? redactResult(noted, opts.redact, !!def.showsLinks) : noted;
   } finally {
     gate.release();
   }

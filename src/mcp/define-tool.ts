@@ -61,6 +61,11 @@ export interface ToolDefinition<D = unknown, S extends z.ZodObject = z.ZodObject
   /** Refused when served over HTTP (local paths belong to the server's machine then): what to use instead. */
   localOnly?: string;
   scope?: Scope<D, V>;
+  /**
+   * A call that cannot be undone asks the person first (per --confirm): the question for these
+   * arguments, or undefined when they change nothing irreversible. The shell asks, not the handler.
+   */
+  confirm?: (args: z.infer<S>) => string | undefined;
   /** The tool exists to show links a person can open: the scrubber leaves them (secrets it still hides). */
   showsLinks?: boolean;
   /**

@@ -57,6 +57,16 @@ function splitUrl(url: string | undefined): { path: string; query: URLSearchPara
 
 async function answerFault(core: SimCore, res: ServerResponse, req: IncomingMessage, spec: FaultSpec, target: string): Promise<void> {
   if (spec.delayMs) await core.wait(spec.delayMs);
+  if (spec.reset === 'mid-body' || spec.body === 'malformed') {
+    // Headers promise a whole JSON body; part of it comes, then the connection drops (or the body just ends).
+    const part = '{"id":"7f3a","status":"runn';
+    res.writeHead(spec.status, { 'Content-Type': 'application/json', ...(spec.reset ? { 'Content-Length': '4096' } : {}) });
+    if (!spec.reset) return void res.end(part);
+    res.write(part);
+    await new Promise((r) => setImmediate(r));
+    req.socket.destroy();
+    return;
+  }
   if (spec.reset) {
     req.socket.destroy();
     return;

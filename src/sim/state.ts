@@ -18,6 +18,7 @@ export interface ResolvedOptions {
   lifecycleMs: number;
   resultTtlMs: number;
   idleReapMs: number;
+  abortGraceMs: number;
   claimTtlS: number;
 }
 
@@ -50,6 +51,7 @@ export class SimCore {
       lifecycleMs: o.lifecycleMs ?? 300,
       resultTtlMs: o.resultTtlMs ?? 300_000,
       idleReapMs: o.idleReapMs ?? 300_000,
+      abortGraceMs: o.abortGraceMs ?? 1000,
       claimTtlS: o.claimTtlS ?? 3600,
     };
   }

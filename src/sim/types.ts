@@ -41,6 +41,8 @@ export interface SimOptions {
   resultTtlMs?: number;
   /** Pinned terminal sessions reaped after idle with no process; ephemeral sessions evicted (default 300 000 ms). */
   idleReapMs?: number;
+  /** How long a graceful (SIGINT) abort waits for the process to end before answering that it still runs (default 1000 ms). */
+  abortGraceMs?: number;
   /** Container claim `expires_in` in seconds (default 3600, [R:7625]). */
   claimTtlS?: number;
   /** Default true: one user, one project, one active rental, one running (already warm) container, one hdy_ token. */
@@ -90,10 +92,13 @@ export interface FaultSpec {
   times?: number;
   /** Seconds; sets `Retry-After`. */
   retryAfter?: number;
-  /** Default: html for 502/503/504 (the proxy page), empty for 429 (files kit quirk), json otherwise. */
-  body?: 'html' | 'empty' | 'json';
-  /** Instead of answering, destroy the socket (connection reset). */
-  reset?: boolean;
+  /**
+   * Default: html for 502/503/504 (the proxy page), empty for 429 (files kit quirk), json otherwise.
+   * `malformed`: a JSON content type whose body stops mid-value (a proxy that truncated it).
+   */
+  body?: 'html' | 'empty' | 'json' | 'malformed';
+  /** Instead of answering, destroy the socket (connection reset); `mid-body`: after the headers and part of a JSON body. */
+  reset?: boolean | 'mid-body';
   /** Answer after a delay (to test timeouts). */
   delayMs?: number;
   /** Run the real handler first (the work happens), then answer with the fault: the answer is lost. */

@@ -141,7 +141,7 @@ const STEPS: Step[] = [
     check: (r) => expect(r.text).toContain("rows 1-1 of 1\nv\nit's"),
   },
   { tool: 'hoody_request', args: () => ({ kit: 'api', method: 'GET', path: '/api/v1/projects/' }), check: (r) => expect(r.text).toMatch(/^HTTP 200/) },
-  { tool: 'container_delete', args: (s) => ({ container: s.box }), check: (r, s) => expect(r.text).toMatch(new RegExp(`^deleted hoody-[0-9a-f]{8} \\(${s.box}\\)$`)) },
+  { tool: 'container_delete', args: (s) => ({ container: s.box }), check: (r, s) => expect(r.text).toMatch(new RegExp(`^deleted hoody-[0-9a-f]{8} \\(${s.box}\\)\nNot confirmed: this client cannot ask its user`)) },
 ];
 
 describe.each(['stdio', 'http'] as const)('%s: one success path per tool', (transport) => {

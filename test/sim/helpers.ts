@@ -69,7 +69,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Polls `fn` until it returns something truthy and returns that: the way these suites wait for an
  * observable condition instead of sleeping a fixed time. Fails after `timeoutMs`.
  */
-export async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 5000, stepMs = 20): Promise<T> {
+export async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, stepMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

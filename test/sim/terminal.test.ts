@@ -8,7 +8,7 @@ const P = '/api/v1/terminal';
 
 beforeAll(async () => {
   // resultTtlMs: long enough that a result is surely still there right after its command ends.
-  sim = await startSim({ resultTtlMs: 1000, idleReapMs: 60_000 });
+  sim = await startSim({ resultTtlMs: 1000, idleReapMs: 60_000, abortGraceMs: 5000 }); // a loaded machine may take over 1 s to end a process on SIGINT
   T = kit(sim, 'terminal');
 });
 afterAll(async () => {

@@ -85,7 +85,7 @@ describe('containers toolset', () => {
     expect(bad.text).toMatch(/restore needs `snapshot`/);
 
     const del = await call(t.c.client, 'container_delete', { container: id });
-    expect(del.text).toBe(`deleted e2e-box (${id})`);
+    expect(del.text).toBe(`deleted e2e-box (${id})\nNot confirmed: this client cannot ask its user, so this ran without asking (a server run with --confirm=always-refuse refuses such calls).`);
     const gone = await call(t.c.client, 'container_list');
     expect(gone.text).not.toContain(id);
   });

@@ -114,7 +114,7 @@ async function abort(req: Req, p: Params): Promise<void> {
   else {
     // Graceful = SIGINT (Ctrl+C), force = SIGKILL to the process group.
     state.abortCommand(cmd, force ? 'SIGKILL' : 'SIGINT');
-    await Promise.race([cmd.done, core.wait(1000)]);
+    await Promise.race([cmd.done, core.wait(core.opts.abortGraceMs)]);
     if (cmd.status === 'running') {
       // A program trapping SIGINT survives a graceful abort ("use force=true" [R:61447]).
       cmd.aborted = false;
