@@ -19,6 +19,13 @@ export interface ResolvedOptions {
   resultTtlMs: number;
   idleReapMs: number;
   claimTtlS: number;
+  signing: boolean;
+}
+
+/** Test switches for the claims minted with one token (keyed by its secret): lifetime, or a key the kits do not trust. */
+export interface ClaimRule {
+  ttlS?: number;
+  forge?: boolean;
 }
 
 export class SimCore {
@@ -28,6 +35,9 @@ export class SimCore {
   readonly rentals = new Map<string, RentalRec>();
   readonly containers = new Map<string, ContainerRec>();
   readonly signer = new ClaimSigner();
+  /** Signs forged claims: same `kid`, another key (`sim.agent.forgeClaims`). */
+  readonly forger = new ClaimSigner();
+  readonly claimRules = new Map<string, ClaimRule>();
   readonly executions: SimExecution[] = [];
   readonly requests: SimRequestLog[] = [];
   readonly kits = new Map<string, KitRuntime>();
@@ -51,6 +61,7 @@ export class SimCore {
       resultTtlMs: o.resultTtlMs ?? 300_000,
       idleReapMs: o.idleReapMs ?? 300_000,
       claimTtlS: o.claimTtlS ?? 3600,
+      signing: o.signing ?? true,
     };
   }
 

@@ -14,7 +14,7 @@
 import type { ServerResponse } from 'node:http';
 import { parseClaimHeader, verifyContainerClaim, type ContainerClaimPayload } from '../../claims.js';
 import type { Params, Route } from '../../router.js';
-import type { SimCore } from '../../state.js';
+import type { ClaimRule, SimCore } from '../../state.js';
 import { sendJson } from '../../util.js';
 import { createKit, KitError, type KitRequest } from '../base.js';
 import type { KitRuntime } from '../types.js';
@@ -28,8 +28,12 @@ export interface SimAgent {
   script(prompt: string, steps: AgentStep[]): void;
   /** The payload of the last claim the kit accepted. */
   lastClaim?: ContainerClaimPayload;
-  /** Seconds a newly minted claim lives (the control plane's `expires_in`). */
-  setClaimTtl(seconds: number): void;
+  /** Seconds a newly minted claim lives (the control plane's `expires_in`); with `token` (a secret), only claims minted with it. */
+  setClaimTtl(seconds: number, token?: string): void;
+  /** Claims minted with `token` (default: any) are signed with a key the kits do not trust (same `kid`). */
+  forgeClaims(on: boolean, token?: string): void;
+  /** Whether the deployment can sign claims; off, the control plane answers 503 `SIGNING_NOT_CONFIGURED`. */
+  setSigning(on: boolean): void;
 }
 
 function verifyClaim(req: Req, agent: SimAgent): void {
@@ -99,9 +103,12 @@ function routes(agent: SimAgent): Route<Req>[] {
 
 export function createAgentKit(core: SimCore): KitRuntime & { agent: SimAgent } {
   const scripts = new Map<string, AgentStep[]>();
+  const rule = (token: string, r: ClaimRule) => void core.claimRules.set(token, { ...core.claimRules.get(token), ...r });
   const agent: SimAgent = {
     script: (prompt, steps) => void scripts.set(prompt, steps),
-    setClaimTtl: (s) => void (core.opts.claimTtlS = s),
+    setClaimTtl: (s, token) => (token === undefined ? void (core.opts.claimTtlS = s) : rule(token, { ttlS: s })),
+    forgeClaims: (on, token = '*') => rule(token, { forge: on }),
+    setSigning: (on) => void (core.opts.signing = on),
   };
   const kit = createKit(core, {
     slug: 'agent',
