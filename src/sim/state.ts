@@ -22,9 +22,8 @@ export interface ResolvedOptions {
   signing: boolean;
 }
 
-/** Test switches for the claims minted with one token (keyed by its secret): lifetime, or a key the kits do not trust. */
+/** Test switches for the claims minted with one token (keyed by its secret): a key the kits do not trust. */
 export interface ClaimRule {
-  ttlS?: number;
   forge?: boolean;
 }
 
@@ -38,6 +37,9 @@ export class SimCore {
   /** Signs forged claims: same `kid`, another key (`sim.agent.forgeClaims`). */
   readonly forger = new ClaimSigner();
   readonly claimRules = new Map<string, ClaimRule>();
+  /** The last claims minted (`payload_b64` → the token's secret), and those `sim.agent.expireClaims` made past their expiry. */
+  readonly mintedClaims = new Map<string, string>();
+  readonly expiredClaims = new Set<string>();
   readonly executions: SimExecution[] = [];
   readonly requests: SimRequestLog[] = [];
   readonly kits = new Map<string, KitRuntime>();

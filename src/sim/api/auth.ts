@@ -1,4 +1,5 @@
 /** Authentication, auth tokens and the public-key endpoint (seed-api.md §1, §4). */
+import { randomBytes } from 'node:crypto';
 import type { Route } from '../router.js';
 import type { TokenRec, UserRec } from '../records.js';
 import { randomAlias } from '../state.js';
@@ -182,9 +183,12 @@ function authorize(ctx: ApiContext, id: string): void {
   const c = findContainer(ctx, id);
   requireSigning(ctx);
   const rule = ctx.core.claimRules.get(ctx.auth?.bearer ?? '') ?? ctx.core.claimRules.get('*');
-  const ttl = rule?.ttlS ?? ctx.core.opts.claimTtlS;
+  const ttl = ctx.core.opts.claimTtlS;
   const iat = Math.floor(Date.now() / 1000);
-  const claim = (rule?.forge ? ctx.core.forger : ctx.core.signer).mint({ claim_type: 'container', container_id: c.id, project_id: c.project_id, sub: user(ctx).id, iat, exp: iat + ttl });
+  const claim = (rule?.forge ? ctx.core.forger : ctx.core.signer).mint({ claim_type: 'container', container_id: c.id, project_id: c.project_id, sub: user(ctx).id, iat, exp: iat + ttl, jti: randomBytes(8).toString('hex') });
+  const minted = ctx.core.mintedClaims;
+  minted.set(claim.payload_b64, ctx.auth?.bearer ?? '');
+  if (minted.size > 1000) minted.delete(minted.keys().next().value!);
   ok(ctx, 200, 'Container authorization claim issued', { container_claim: claim, expires_in: ttl, container_id: c.id, project_id: c.project_id });
 }
 
