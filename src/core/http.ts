@@ -103,6 +103,8 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const READ_DEADLINE_MS = 25_000;
 export const WRITE_DEADLINE_MS = 60_000;
 const RETRY_STATUS = new Set([502, 503, 504]);
+/** A 503 that says the deployment lacks something (no claim-signing key [S:473]): retrying cannot help. */
+const PERMANENT_CODES = new Set(['SIGNING_NOT_CONFIGURED']);
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Wait `ms`; rejects with the signal's reason on abort. `background`: the timer does not keep the process alive. */
@@ -256,6 +258,7 @@ async function exchange(opts: RequestOptions): Promise<HttpResponse> {
     if (canTryAgain && (retryable429 || retryable5xx)) {
       const text = await res.body.text().catch(() => '');
       lastErr = normalizeError(status, text, opts.source, retryAfter);
+      if (lastErr.code && PERMANENT_CODES.has(lastErr.code)) throw lastErr;
       await wait(delay);
       continue;
     }

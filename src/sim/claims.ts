@@ -22,6 +22,8 @@ export interface ContainerClaimPayload {
   /** Unix seconds. */
   iat: number;
   exp: number;
+  /** Unique per claim (two claims minted in one second differ). */
+  jti?: string;
 }
 
 export type ClaimFailureCode = 'CLAIM_REQUIRED' | 'CLAIM_MALFORMED' | 'CLAIM_INVALID' | 'BINDING_MISMATCH';

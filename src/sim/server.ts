@@ -84,6 +84,12 @@ async function answerFault(core: SimCore, res: ServerResponse, req: IncomingMess
   }
 }
 
+/** Which auth token a request presented (for tests to tell callers apart in the log). */
+function presentedToken(core: SimCore, req: IncomingMessage): string | undefined {
+  const raw = req.headers['x-hoody-token'] ?? /^Bearer (hdy_\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+  return typeof raw === 'string' ? core.findTokenBySecret(raw)?.id : undefined;
+}
+
 export function createSimServer(core: SimCore, faults: FaultRegistry): Server {
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -91,7 +97,7 @@ export function createSimServer(core: SimCore, faults: FaultRegistry): Server {
     const route = parseHost(req.headers.host);
     const target = route.kind === 'api' ? 'api' : route.kind === 'kit' ? route.slug : 'unknown';
     const credential = req.headers.authorization !== undefined || req.headers['x-hoody-token'] !== undefined;
-    const entry = { at: Date.now(), method, host: target, containerId: route.kind === 'kit' ? route.containerId : undefined, path, query: search, status: 0, credential };
+    const entry = { at: Date.now(), method, host: target, containerId: route.kind === 'kit' ? route.containerId : undefined, path, query: search, status: 0, credential, tokenId: presentedToken(core, req) };
     let logged = false;
     const log = (): void => {
       if (logged) return;

@@ -20,6 +20,12 @@ export interface ResolvedOptions {
   idleReapMs: number;
   abortGraceMs: number;
   claimTtlS: number;
+  signing: boolean;
+}
+
+/** Test switches for the claims minted with one token (keyed by its secret): a key the kits do not trust. */
+export interface ClaimRule {
+  forge?: boolean;
 }
 
 export class SimCore {
@@ -29,6 +35,12 @@ export class SimCore {
   readonly rentals = new Map<string, RentalRec>();
   readonly containers = new Map<string, ContainerRec>();
   readonly signer = new ClaimSigner();
+  /** Signs forged claims: same `kid`, another key (`sim.agent.forgeClaims`). */
+  readonly forger = new ClaimSigner();
+  readonly claimRules = new Map<string, ClaimRule>();
+  /** The last claims minted (`payload_b64` → the token's secret), and those `sim.agent.expireClaims` made past their expiry. */
+  readonly mintedClaims = new Map<string, string>();
+  readonly expiredClaims = new Set<string>();
   readonly executions: SimExecution[] = [];
   readonly requests: SimRequestLog[] = [];
   readonly kits = new Map<string, KitRuntime>();
@@ -53,6 +65,7 @@ export class SimCore {
       idleReapMs: o.idleReapMs ?? 300_000,
       abortGraceMs: o.abortGraceMs ?? 1000,
       claimTtlS: o.claimTtlS ?? 3600,
+      signing: o.signing ?? true,
     };
   }
 

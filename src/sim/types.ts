@@ -45,6 +45,12 @@ export interface SimOptions {
   abortGraceMs?: number;
   /** Container claim `expires_in` in seconds (default 3600, [R:7625]). */
   claimTtlS?: number;
+  /**
+   * Default true. False: the deployment has no signing key, so `POST /containers/{id}/authorize`
+   * and `GET /meta/public-key` answer 503 `SIGNING_NOT_CONFIGURED` [S:473], [R:2621-2627].
+   * Mutable at run time with `sim.agent.setSigning`.
+   */
+  signing?: boolean;
   /** Default true: one user, one project, one active rental, one running (already warm) container, one hdy_ token. */
   seed?: boolean;
   quirks?: SimQuirks;
@@ -62,6 +68,8 @@ export interface SimRequestLog {
   status: number;
   /** The request carried a Hoody credential (`Authorization` or `X-Hoody-Token`). */
   credential?: boolean;
+  /** Id of the auth token presented (`Authorization: Bearer hdy_…` or `X-Hoody-Token`), never its secret. */
+  tokenId?: string;
 }
 
 export interface SimExecution {

@@ -192,11 +192,11 @@ describe('agent kit claims and credentials', () => {
     // Another principal view (default container by name), so its claim cache starts empty.
     const c2 = await connectInproc(t.sim, { args: ['--container', t.sim.containerName] });
     const authorize = () => t.sim.requests.filter((q) => q.host === 'api' && q.path.endsWith('/authorize')).length;
-    t.sim.agent.setClaimTtl(1);
+    t.sim.agent.setClaimTtl(2); // iat is whole seconds: a 2 s claim lives at least 1 s
     try {
       expect((await call(c2.client, 'agent_sessions', {})).isError).toBe(false);
       const exp = t.sim.agent.lastClaim!.exp;
-      expect(exp - Date.now() / 1000).toBeLessThanOrEqual(1);
+      expect(exp - Date.now() / 1000).toBeLessThanOrEqual(2);
       await waitFor('the claim to expire', () => Date.now() / 1000 > exp, { timeoutMs: 5_000 });
       t.sim.agent.setClaimTtl(3600);
       const before = authorize();

@@ -113,9 +113,9 @@ export async function agentError(res: HttpResponse): Promise<HoodyError> {
 /** Claim minting and claim refusals, worded: 503 SIGNING_NOT_CONFIGURED [S:473], the kit's claim codes [S:931]. */
 function claimError(err: unknown): unknown {
   if (!(err instanceof HoodyError)) return err;
-  if (err.source === 'api' && err.status === 503 && /SIGNING_NOT_CONFIGURED|signing/i.test(`${err.code} ${err.message}`)) {
+  if (err.status === 503 && /SIGNING_NOT_CONFIGURED|signing/i.test(`${err.code} ${err.message}`)) {
     return new HoodyError({
-      kind: 'unavailable', status: 503, code: 'SIGNING_NOT_CONFIGURED', source: 'api',
+      kind: 'unavailable', status: 503, code: 'SIGNING_NOT_CONFIGURED', source: err.source,
       message: 'this Hoody deployment cannot sign container claims (503 SIGNING_NOT_CONFIGURED), so the agent kit cannot be reached',
       hint: 'ask the Hoody operator to configure claim signing; other toolsets still work',
     });

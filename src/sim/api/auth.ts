@@ -1,4 +1,5 @@
 /** Authentication, auth tokens and the public-key endpoint (seed-api.md §1, §4). */
+import { randomBytes } from 'node:crypto';
 import type { Route } from '../router.js';
 import type { TokenRec, UserRec } from '../records.js';
 import { randomAlias } from '../state.js';
@@ -155,8 +156,14 @@ function deleteToken(ctx: ApiContext, id: string): void {
   ok(ctx, 200, 'Auth token deleted successfully'); // no data [R:2459-2462]
 }
 
+/** No signing key on this deployment: the 503 of [S:473], body as [R:2621-2627]. */
+function requireSigning(ctx: ApiContext): void {
+  if (!ctx.core.opts.signing) throw new ApiError(503, 'Response signing is not configured on this API instance', 'SIGNING_NOT_CONFIGURED');
+}
+
 /** `GET /api/v1/meta/public-key` (no auth) [R:2573-2627]. */
 function publicKey(ctx: ApiContext): void {
+  requireSigning(ctx);
   const key = ctx.core.signer.publicKeyInfo();
   ok(ctx, 200, 'Public key retrieved successfully', {
     keys: [key],
@@ -174,9 +181,14 @@ function publicKey(ctx: ApiContext): void {
 /** `POST /api/v1/containers/{id}/authorize` — mint a container claim [R:7619-7715]. */
 function authorize(ctx: ApiContext, id: string): void {
   const c = findContainer(ctx, id);
+  requireSigning(ctx);
+  const rule = ctx.core.claimRules.get(ctx.auth?.bearer ?? '') ?? ctx.core.claimRules.get('*');
   const ttl = ctx.core.opts.claimTtlS;
   const iat = Math.floor(Date.now() / 1000);
-  const claim = ctx.core.signer.mint({ claim_type: 'container', container_id: c.id, project_id: c.project_id, sub: user(ctx).id, iat, exp: iat + ttl });
+  const claim = (rule?.forge ? ctx.core.forger : ctx.core.signer).mint({ claim_type: 'container', container_id: c.id, project_id: c.project_id, sub: user(ctx).id, iat, exp: iat + ttl, jti: randomBytes(8).toString('hex') });
+  const minted = ctx.core.mintedClaims;
+  minted.set(claim.payload_b64, ctx.auth?.bearer ?? '');
+  if (minted.size > 1000) minted.delete(minted.keys().next().value!);
   ok(ctx, 200, 'Container authorization claim issued', { container_claim: claim, expires_in: ttl, container_id: c.id, project_id: c.project_id });
 }
 

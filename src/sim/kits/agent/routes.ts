@@ -14,7 +14,7 @@
 import type { ServerResponse } from 'node:http';
 import { parseClaimHeader, verifyContainerClaim, type ContainerClaimPayload } from '../../claims.js';
 import type { Params, Route } from '../../router.js';
-import type { SimCore } from '../../state.js';
+import type { ClaimRule, SimCore } from '../../state.js';
 import { sendJson } from '../../util.js';
 import { createKit, KitError, type KitRequest } from '../base.js';
 import type { KitRuntime } from '../types.js';
@@ -30,6 +30,12 @@ export interface SimAgent {
   lastClaim?: ContainerClaimPayload;
   /** Seconds a newly minted claim lives (the control plane's `expires_in`). */
   setClaimTtl(seconds: number): void;
+  /** Claims minted with `token` (a secret; default: any) are signed with a key the kits do not trust (same `kid`). */
+  forgeClaims(on: boolean, token?: string): void;
+  /** Every claim minted so far with `token` is past its expiry from now on (the kit refuses it as expired; new ones are good). */
+  expireClaims(token: string): void;
+  /** Whether the deployment can sign claims; off, the control plane answers 503 `SIGNING_NOT_CONFIGURED`. */
+  setSigning(on: boolean): void;
 }
 
 function verifyClaim(req: Req, agent: SimAgent): void {
@@ -41,6 +47,7 @@ function verifyClaim(req: Req, agent: SimAgent): void {
   if (!owner || !owner.is_enabled) throw new KitError(401, 'Token rejected', { code: 'TOKEN_INVALID' });
   const keys = { [req.core.signer.kid]: req.core.signer.publicKey };
   const v = verifyContainerClaim(claim, keys, { containerId: req.container.id, subject: owner.user_id });
+  if (v.ok && typeof claim === 'object' && req.core.expiredClaims.has(claim.payload_b64)) throw new KitError(403, 'Container claim expired', { code: 'CLAIM_INVALID' });
   if (!v.ok) throw new KitError(v.status, v.message, { code: v.code });
   agent.lastClaim = v.payload;
 }
@@ -99,9 +106,13 @@ function routes(agent: SimAgent): Route<Req>[] {
 
 export function createAgentKit(core: SimCore): KitRuntime & { agent: SimAgent } {
   const scripts = new Map<string, AgentStep[]>();
+  const rule = (token: string, r: ClaimRule) => void core.claimRules.set(token, { ...core.claimRules.get(token), ...r });
   const agent: SimAgent = {
     script: (prompt, steps) => void scripts.set(prompt, steps),
     setClaimTtl: (s) => void (core.opts.claimTtlS = s),
+    forgeClaims: (on, token = '*') => rule(token, { forge: on }),
+    setSigning: (on) => void (core.opts.signing = on),
+    expireClaims: (token) => core.mintedClaims.forEach((t, b64) => t === token && core.expiredClaims.add(b64)),
   };
   const kit = createKit(core, {
     slug: 'agent',
