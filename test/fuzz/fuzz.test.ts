@@ -7,7 +7,7 @@
  *
  * Seed: FUZZ_SEED, else fixed under CI, else random (printed, to replay). FUZZ_RUNS scales it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/client';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,8 +104,13 @@ async function fuzz(client: Client, sim: Sim, runs: number, rss: () => number, a
   return f;
 }
 
-const report = (where: string, f: Figures) =>
+/** Each run's figures; with FUZZ_REPORT=<file> (npm run bench:fuzz) they are also written there as JSON. */
+const figures: Record<string, unknown> = {};
+function report(where: string, f: Figures) {
   console.log(`fuzz ${where} (seed ${SEED}): ${f.cases} cases, ${f.errors} refused, exits 0, stack traces ${f.stacks.length}, leaks ${f.leaks.length}, hangs ${f.hangs.length}, peak RSS ${f.peakMb.toFixed(0)} MB`);
+  figures[where] = { seed: SEED, cases: f.cases, refused: f.errors, exits: 0, stack_traces: f.stacks.length, leaks: f.leaks.length, hangs: f.hangs.length, peak_rss_mb: Math.round(f.peakMb) };
+  if (process.env.FUZZ_REPORT) writeFileSync(process.env.FUZZ_REPORT, JSON.stringify(figures, null, 2));
+}
 const expectClean = (f: Figures) => expect({ stacks: f.stacks.slice(0, 3), leaks: f.leaks.slice(0, 3), hangs: f.hangs.slice(0, 3) }).toEqual({ stacks: [], leaks: [], hangs: [] });
 const selfRss = () => process.memoryUsage().rss / 1024 / 1024;
 const peakOf = (pid: number) => () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
