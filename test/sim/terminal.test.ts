@@ -84,7 +84,9 @@ describe('execute', () => {
   });
 
   it('aborts with SIGINT, then 409 with the existing result', async () => {
-    const r = await T('POST', `${P}/execute?terminal_id=22&wait=false`, { command: 'echo partial; sleep 30' });
+    // `exec`: a Ctrl+C landing between bash's fork and sleep's exec is lost (the child still has
+    // bash's handler), so the shell must not fork after printing what the test waits for.
+    const r = await T('POST', `${P}/execute?terminal_id=22&wait=false`, { command: 'echo partial; exec sleep 30' });
     await until(async () => (await T('GET', `${P}/result/${r.json.command_id}`)).json.stdout.includes('partial'));
     const abort = await T('POST', `${P}/execute/${r.json.command_id}/abort`, {});
     expect(abort.json).toMatchObject({ command_id: r.json.command_id, status: 'aborted', exit_code: null, output: 'partial\r\n' });
@@ -151,7 +153,7 @@ describe('input', () => {
     });
     expect(done.json).toMatchObject({ exit_code: 0, stdout: 'hi\r\n' });
     // Ctrl+C reaches a process only once it is spawned: wait until it has said so.
-    const sleeper = await T('POST', `${P}/execute?terminal_id=32&wait=false`, { command: 'echo ready; sleep 30' });
+    const sleeper = await T('POST', `${P}/execute?terminal_id=32&wait=false`, { command: 'echo ready; exec sleep 30' });
     await until(async () => (await T('GET', `${P}/result/${sleeper.json.command_id}`)).json.stdout.includes('ready'));
     await T('POST', `${P}/press?terminal_id=32`, { keys: ['ctrl+c'] });
     const interrupted = await until(async () => {

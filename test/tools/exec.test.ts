@@ -81,7 +81,7 @@ describe('exec toolset', () => {
   });
 
   it('keys reach the program (Ctrl+C stops it)', async () => {
-    const r = await call(t.c.client, 'exec_run', { command: 'echo ready; sleep 60', wait_s: 0.5 });
+    const r = await call(t.c.client, 'exec_run', { command: 'echo ready; exec sleep 60', wait_s: 0.5 });
     const job = (r.structured as { job: string }).job;
     await call(t.c.client, 'exec_input', { job, keys: ['Ctrl+C'] });
     const st = await call(t.c.client, 'exec_status', { job, wait_s: 5 });
