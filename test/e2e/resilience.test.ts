@@ -17,6 +17,9 @@ describe('retries', () => {
     const before = count('files', 'GET', '/api/v1/files/etc/hostname');
     const r = await call(t.c.client, 'file_read', { path: '/etc/hostname' });
     expect(r.isError, r.text).toBe(false);
+    // The simulator logs a request when its answer has been flushed, which may come after the
+    // answer reached the client: wait for the log to catch up, then count exactly.
+    await waitFor('the simulator to log the answered read', () => count('files', 'GET', '/api/v1/files/etc/hostname') - before >= 4);
     expect(count('files', 'GET', '/api/v1/files/etc/hostname') - before).toBe(4);
   });
 
