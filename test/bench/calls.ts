@@ -1,11 +1,17 @@
 /**
  * Per call: each tool through MCP (the built server over stdio) beside the same upstream exchange
  * made directly with the same HTTP core, alternating, median of N; overhead = the difference of
- * the medians. Round trips are counted from the simulator's request log for one warmed-up call.
+ * the medians. The direct exchange is made twice: from a process of its own, as the server makes
+ * it (the overhead), and from the bench's own process, where the simulator runs (shown beside:
+ * a request to the same process skips the two cross-process wake-ups every server request pays,
+ * three times over for file_edit). Round trips are counted from the simulator's request log for
+ * one warmed-up call.
  */
+import { fork } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Client } from '@modelcontextprotocol/client';
 import { request } from '../../src/core/http.js';
 import type { Sim } from '../../src/sim/index.js';
@@ -33,34 +39,76 @@ async function directExec(term: string): Promise<void> {
   }
 }
 
-function ops(client: Client, sim: Sim): Op[] {
-  const term = sim.kitUrl(sim.containerId, 'terminal');
-  const files = sim.kitUrl(sim.containerId, 'files');
+const edit = (i: number) => (i % 2 ? ['v1', 'v0'] : ['v0', 'v1']);
+
+/** Each tool's upstream exchange made directly on files of its own (`/home/user/{w,e}<tag>.txt`). */
+export function directOps(term: string, files: string, tag: string): Record<string, (i: number) => Promise<unknown>> {
   const fileUrl = (p: string, q = '') => new URL(`/api/v1/files${p}${q}`, files);
+  return {
+    exec_run_true: () => directExec(term),
+    file_read_1000_lines: () => send('GET', fileUrl('/home/user/bench.txt'), 'files'),
+    file_write_4kb: () => send('PUT', fileUrl(`/home/user/w${tag}.txt`), 'files', Buffer.from('x'.repeat(4096))),
+    file_edit: async (i) => {
+      const text = await send('GET', fileUrl(`/home/user/e${tag}.txt`), 'files');
+      await send('GET', fileUrl(`/home/user/e${tag}.txt`, '?hash=true'), 'files');
+      await send('PUT', fileUrl(`/home/user/e${tag}.txt`), 'files', Buffer.from(text.replace(`value = ${edit(i)[0]}`, `value = ${edit(i)[1]}`)));
+    },
+  };
+}
+
+function ops(client: Client, sim: Sim): Op[] {
   const mcp = (name: string, args: Record<string, unknown>) => async () => {
     const r = await client.callTool({ name, arguments: args });
     if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content).slice(0, 300)}`);
     return r;
   };
-  const edit = (i: number) => (i % 2 ? ['v1', 'v0'] : ['v0', 'v1']);
+  const direct = directOps(sim.kitUrl(sim.containerId, 'terminal'), sim.kitUrl(sim.containerId, 'files'), '2');
   return [
-    { name: 'exec_run_true', mcp: mcp('exec_run', { command: 'true' }), direct: () => directExec(term) },
-    { name: 'file_read_1000_lines', mcp: mcp('file_read', { path: '/home/user/bench.txt' }), direct: () => send('GET', fileUrl('/home/user/bench.txt'), 'files') },
-    {
-      name: 'file_write_4kb',
-      mcp: mcp('file_write', { path: '/home/user/w.txt', content: 'x'.repeat(4096) }),
-      direct: () => send('PUT', fileUrl('/home/user/w2.txt'), 'files', Buffer.from('x'.repeat(4096))),
-    },
+    { name: 'exec_run_true', mcp: mcp('exec_run', { command: 'true' }), direct: direct.exec_run_true! },
+    { name: 'file_read_1000_lines', mcp: mcp('file_read', { path: '/home/user/bench.txt' }), direct: direct.file_read_1000_lines! },
+    { name: 'file_write_4kb', mcp: mcp('file_write', { path: '/home/user/w.txt', content: 'x'.repeat(4096) }), direct: direct.file_write_4kb! },
     {
       name: 'file_edit',
       mcp: (i) => mcp('file_edit', { path: '/home/user/e.txt', old_string: `value = ${edit(i)[0]}`, new_string: `value = ${edit(i)[1]}` })(),
-      direct: async (i) => {
-        const text = await send('GET', fileUrl('/home/user/e2.txt'), 'files');
-        await send('GET', fileUrl('/home/user/e2.txt', '?hash=true'), 'files');
-        await send('PUT', fileUrl('/home/user/e2.txt'), 'files', Buffer.from(text.replace(`value = ${edit(i)[0]}`, `value = ${edit(i)[1]}`)));
-      },
+      direct: direct.file_edit!,
     },
   ];
+}
+
+/**
+ * The direct client in a process of its own (this file, forked): it makes op `name` (i) when
+ * asked and answers how long it took by its own clock, so the asking costs nothing measured.
+ */
+function directProcess(sim: Sim) {
+  const child = fork(fileURLToPath(import.meta.url), ['direct-client'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const init = { term: sim.kitUrl(sim.containerId, 'terminal'), files: sim.kitUrl(sim.containerId, 'files') };
+  let seq = 0;
+  return {
+    time: (name: string, i: number) =>
+      new Promise<number>((resolve, reject) => {
+        const id = ++seq;
+        const onMessage = (m: { id: number; ms?: number; error?: string }) => {
+          if (m.id !== id) return;
+          child.off('message', onMessage);
+          if (m.error) reject(new Error(`direct ${name}: ${m.error}`));
+          else resolve(m.ms!);
+        };
+        child.on('message', onMessage);
+        child.send({ id, init, name, i });
+      }),
+    close: () => child.kill(),
+  };
+}
+
+if (process.argv[2] === 'direct-client') {
+  let direct: ReturnType<typeof directOps> | undefined;
+  process.on('message', (m: { id: number; init: { term: string; files: string }; name: string; i: number }) => {
+    direct ??= directOps(m.init.term, m.init.files, '3');
+    timed(() => direct![m.name]!(m.i)).then(
+      (ms) => process.send!({ id: m.id, ms }),
+      (err: Error) => process.send!({ id: m.id, error: err.message }),
+    );
+  });
 }
 
 /** The upstream requests one call makes: the log between two sentinel requests sent before and after it. */
@@ -90,37 +138,50 @@ export async function perCall(client: Client, sim: Sim, n: number, floorClient: 
     await writeFile(host, text);
   };
   await put('/home/user/bench.txt', Array.from({ length: 1000 }, (_, i) => `line ${i} ${'x'.repeat(60)}`).join('\n'));
-  await put('/home/user/e.txt', 'header\nvalue = v0\nfooter\n');
-  await put('/home/user/e2.txt', 'header\nvalue = v0\nfooter\n');
+  for (const tag of ['', '2', '3']) await put(`/home/user/e${tag}.txt`, 'header\nvalue = v0\nfooter\n');
   const out: Record<string, unknown> = {};
-  for (const op of ops(client, sim)) {
-    await op.mcp(0); // warm: container, kit URLs, mark
-    await op.mcp(1);
-    await op.direct(0);
-    await op.direct(1);
-    const trips = await roundTrips(sim, () => op.mcp(0));
-    const answer = await op.mcp(1);
-    const size = Buffer.byteLength(JSON.stringify(answer));
-    const f: number[] = [];
-    for (let i = 0; i < n; i++) f.push(await timed(() => floorClient.callTool({ name: 'text', arguments: { n: size } })));
-    const m: number[] = [];
-    const d: number[] = [];
-    for (let i = 0; i < n; i++) {
-      m.push(await timed(() => op.mcp(i)));
-      d.push(await timed(() => op.direct(i)));
+  const own = directProcess(sim);
+  try {
+    for (const op of ops(client, sim)) {
+      await op.mcp(0); // warm: container, kit URLs, mark
+      await op.mcp(1);
+      await op.direct(0);
+      await op.direct(1);
+      await own.time(op.name, 0);
+      await own.time(op.name, 1);
+      const trips = await roundTrips(sim, () => op.mcp(0));
+      const answer = await op.mcp(1);
+      const size = Buffer.byteLength(JSON.stringify(answer));
+      const f: number[] = [];
+      for (let i = 0; i < n; i++) f.push(await timed(() => floorClient.callTool({ name: 'text', arguments: { n: size } })));
+      const m: number[] = [];
+      const d: number[] = [];
+      const x: number[] = [];
+      for (let i = 0; i < n; i++) {
+        m.push(await timed(() => op.mcp(i)));
+        x.push(await own.time(op.name, i));
+        d.push(await timed(() => op.direct(i)));
+      }
+      out[op.name] = {
+        calls: n,
+        mcp_ms: round(median(m)),
+        // the same exchange from a process of its own, as the server makes it
+        direct_ms: round(median(x)),
+        overhead_ms: round(median(m) - median(x)),
+        ratio: round(median(m) / median(x)),
+        // the same exchange from the simulator's own process (no cross-process wake-ups upstream)
+        direct_in_sim_process_ms: round(median(d)),
+        overhead_vs_in_sim_process_ms: round(median(m) - median(d)),
+        // what any SDK server pays to hand an answer of this size to the client (bare server, no upstream)
+        answer_bytes: size,
+        transport_floor_ms: round(median(f)),
+        overhead_beyond_floor_ms: round(median(m) - median(x) - median(f)),
+        upstream_requests: trips.length,
+        requests: trips,
+      };
     }
-    out[op.name] = {
-      mcp_ms: round(median(m)),
-      direct_ms: round(median(d)),
-      overhead_ms: round(median(m) - median(d)),
-      ratio: round(median(m) / median(d)),
-      // what any SDK server pays to hand an answer of this size to the client (bare server, no upstream)
-      answer_bytes: size,
-      transport_floor_ms: round(median(f)),
-      overhead_beyond_floor_ms: round(median(m) - median(d) - median(f)),
-      upstream_requests: trips.length,
-      requests: trips,
-    };
+  } finally {
+    own.close();
   }
   return out;
 }

@@ -41,11 +41,11 @@ async function level(url: URL, clients: number, seconds: number) {
   return { clients, calls_per_s: round(lat.length / seconds, 1), p50_ms: round(pct(lat, 50)), p99_ms: round(pct(lat, 99)) };
 }
 
-export async function httpServing(cli: string, sim: Sim, seconds: number, soakS: number) {
+export async function httpServing(cli: string, serverEnv: Record<string, string>, sim: Sim, seconds: number, soakS: number) {
   const { writeFile } = await import('node:fs/promises');
   await writeFile(sim.containerPath(sim.containerId, '/home/user/small.txt'), 'hello\n'.repeat(20));
   const port = await freePort();
-  const env = { PATH: process.env.PATH ?? '', HOODY_API_URL: sim.apiUrl, HOODY_TOKEN: sim.token, HOODY_CONTAINER: sim.containerId };
+  const env = { PATH: process.env.PATH ?? '', ...serverEnv };
   const p = spawn(process.execPath, [cli, '--http', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'ignore'] });
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   try {
@@ -62,11 +62,27 @@ export async function httpServing(cli: string, sim: Sim, seconds: number, soakS:
     }
     let soak: unknown;
     if (soakS > 0) {
-      const samples: number[] = [];
+      const samples: number[] = [rssOf(p.pid!)?.rss_mb ?? NaN];
       const timer = setInterval(() => samples.push(rssOf(p.pid!)?.rss_mb ?? NaN), 10_000);
       const r = await level(url, 10, soakS);
       clearInterval(timer);
-      soak = { seconds: soakS, clients: 10, calls_per_s: r.calls_per_s, rss_mb_samples: samples };
+      samples.push(rssOf(p.pid!)?.rss_mb ?? NaN);
+      // Flat = what the second half adds: a leak grows steadily; a warmed-up heap does not.
+      const half = samples[Math.floor(samples.length / 2)]!;
+      soak = {
+        seconds: soakS,
+        clients: 10,
+        calls: Math.round(r.calls_per_s * soakS),
+        calls_per_s: r.calls_per_s,
+        p50_ms: r.p50_ms,
+        p99_ms: r.p99_ms,
+        rss_mb_start: samples[0],
+        rss_mb_half: half,
+        rss_mb_end: samples.at(-1),
+        rss_mb_max: Math.max(...samples),
+        rss_mb_second_half_growth: round(samples.at(-1)! - half, 1),
+        rss_mb_samples_every_10_s: samples,
+      };
     }
     return { levels, soak, server_peak_rss_mb: rssOf(p.pid!)?.peak_mb };
   } finally {

@@ -12,7 +12,8 @@ export function renderTable(r: R): string {
   }
   for (const [op, v] of Object.entries((r.per_call ?? {}) as R)) {
     const floor = v.transport_floor_ms !== undefined ? ` (stdio floor for a ${v.answer_bytes}-byte answer: ${v.transport_floor_ms} ms)` : '';
-    rows.push(`| ${op.replace(/_/g, ' ')}: ${v.upstream_requests} upstream request${v.upstream_requests === 1 ? '' : 's'} | ${v.mcp_ms} ms | same exchange direct: ${v.direct_ms} ms | +${v.overhead_ms} ms${floor} |`);
+    const inSim = v.direct_in_sim_process_ms !== undefined ? `; from the simulator's process ${v.direct_in_sim_process_ms} ms` : '';
+    rows.push(`| ${op.replace(/_/g, ' ')}: ${v.upstream_requests} upstream request${v.upstream_requests === 1 ? '' : 's'} (median of ${v.calls ?? r.runs}) | ${v.mcp_ms} ms | same exchange direct: ${v.direct_ms} ms${inSim} | +${v.overhead_ms} ms${floor} |`);
   }
   const t = r.transfer as R | undefined;
   if (t) {
@@ -23,6 +24,12 @@ export function renderTable(r: R): string {
   }
   for (const l of ((r.http as R | undefined)?.levels ?? []) as R[]) {
     rows.push(`| HTTP, ${l.clients} client${l.clients === 1 ? '' : 's'} (file_read) | ${l.calls_per_s} calls/s | p50 ${l.p50_ms} ms, p99 ${l.p99_ms} ms | RSS ${l.rss_mb_before} → ${l.rss_mb_after} MB |`);
+  }
+  const soak = (r.http as R | undefined)?.soak as R | undefined;
+  if (soak) {
+    rows.push(
+      `| HTTP soak, ${soak.clients} clients for ${soak.seconds / 60} min (file_read) | ${soak.calls_per_s} calls/s, ${soak.calls} calls | p50 ${soak.p50_ms} ms, p99 ${soak.p99_ms} ms | RSS ${soak.rss_mb_start} → ${soak.rss_mb_half} (half-way) → ${soak.rss_mb_end} MB, max ${soak.rss_mb_max} |`,
+    );
   }
   if (r.tools_list) rows.push(`| tools/list (default toolsets) | ${r.tools_list.tools} tools, ~${r.tools_list.tokens} tokens | | |`);
   return `Measured by \`npm run bench\` on ${String(r.at).slice(0, 10)} (${r.node}), simulator on loopback, all in one run:\n\n${rows.join('\n')}\n`;

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,8 @@ import { localhostLookup, request, readJson } from '../../src/core/http.js';
 import { containersDomain, kitSlug } from '../../src/core/kits.js';
 import { realmBase } from '../../src/core/control.js';
 import { cleanPtyText, kitKeyName } from '../../src/core/kits/terminal.js';
-import { containerPath } from '../../src/core/kits/files.js';
+import { containerPath, linesOf } from '../../src/core/kits/files.js';
+import { Secrets } from '../../src/core/secrets.js';
 import { parseJob } from '../../src/core/jobs.js';
 
 describe('normalizeError folds every kit error shape', () => {
@@ -188,5 +190,62 @@ describe('http core', () => {
     const ac = new AbortController();
     ac.abort();
     await expect(request({ method: 'GET', url: new URL('/x', base), source: 'files', signal: ac.signal })).rejects.toMatchObject({ kind: 'aborted' });
+  });
+
+  it("a caller's abort reaches a request waiting for headers and a body still streaming, and leaves nothing on its signal", async () => {
+    const listeners = (s: AbortSignal) => (getEventListeners as (t: EventTarget, type: string) => unknown[])(s, 'abort').length;
+    const early = new AbortController();
+    const waiting = request({ method: 'GET', url: new URL('/slow-headers', base), source: 'files', signal: early.signal });
+    setTimeout(() => early.abort(), 50);
+    const t0 = Date.now();
+    await expect(waiting).rejects.toMatchObject({ kind: 'aborted' });
+    expect(Date.now() - t0).toBeLessThan(600); // the headers come after 800 ms
+    const late = new AbortController();
+    const res = await request({ method: 'GET', url: new URL('/slow-body', base), source: 'files', signal: late.signal });
+    const chunks: string[] = [];
+    res.body.on('data', (c: Buffer) => {
+      chunks.push(String(c));
+      late.abort();
+    });
+    await new Promise((r) => res.body.once('close', r));
+    expect(chunks.join('')).not.toContain('chunk3'); // cut off, not read to its end
+    const done = new AbortController();
+    await (await request({ method: 'GET', url: new URL('/x', base), source: 'files', signal: done.signal })).body.text();
+    await new Promise((r) => setImmediate(r));
+    expect(listeners(done.signal)).toBe(0);
+  });
+});
+
+describe('secrets', () => {
+  it('hides kit URLs and hosts in any case, tokens and JWTs; user-service hosts and other text stay as they were', () => {
+    const s = new Secrets('containers.hoody.icu');
+    const ids = `${'a'.repeat(24)}-${'b'.repeat(24)}`;
+    const host = `${ids}-files-1.eu1.containers.hoody.icu`;
+    const service = `${ids}-http-8080.eu1.containers.hoody.icu`;
+    const text = `url https://${host}/api/v1 host ${host.toUpperCase()} token hdy_abcdefgh123 jwt eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl svc ${service}`;
+    expect(s.scrub(text)).toBe(`url [kit URL hidden] host [kit URL hidden] token [redacted] jwt [redacted] svc ${service}`);
+    expect(s.scrub(text, { keepLinks: true })).toContain(`https://${host}/api/v1`);
+    expect(s.scrub(`only ${host.toUpperCase()}`)).toBe('only [kit URL hidden]');
+    const plain = `line 1 ${'0123456789abcdef-'.repeat(3000)}`;
+    expect(s.scrub(plain)).toBe(plain);
+  });
+});
+
+describe('linesOf (a whole file in hand)', () => {
+  it('keeps at most maxLineBytes of a line, counts all its bytes, and numbers lines as cat -n', () => {
+    const long = 'y'.repeat(100_000);
+    const file = Buffer.from(`a\n\n${long}\nlast`);
+    const { lines, total, stopped } = linesOf(file, 1, 10, { maxLineBytes: 8000 });
+    expect(total).toBe(4);
+    expect(stopped).toBe(false);
+    expect(lines.map((l) => [l.text.length, l.bytes, l.whole, l.ended])).toEqual([
+      [1, 1, true, true],
+      [0, 0, true, true],
+      [8000, 100_000, false, true],
+      [4, 4, true, true],
+    ]);
+    expect(linesOf(file, 3, 3, { maxLineBytes: 10 }).lines).toEqual([{ text: 'yyyyyyyyyy', bytes: 100_000, whole: false, ended: true }]);
+    expect(linesOf(Buffer.from('é\nx\n'), 1, 5, { maxLineBytes: 1 }).lines[0]).toMatchObject({ bytes: 2, whole: false }); // cut inside a character
+    expect(linesOf(file, 1, 10, { maxBytes: 3 }).lines.length).toBeLessThan(4);
   });
 });

@@ -67,16 +67,22 @@ class BoundedLines {
     let at = 0;
     while (at < chunk.length) {
       const nl = chunk.indexOf(10, at);
-      const part = chunk.subarray(at, nl === -1 ? chunk.length : nl);
-      this.#scanned += part.length + (nl === -1 ? 0 : 1);
-      this.#bytes += part.length;
-      const room = this.maxLineBytes - this.#kept;
-      if (room > 0) {
-        this.#parts.push(part.subarray(0, room));
-        this.#kept += Math.min(room, part.length);
+      const end = nl === -1 ? chunk.length : nl;
+      this.#scanned += end - at + (nl === -1 ? 0 : 1);
+      this.#bytes += end - at;
+      if (nl !== -1 && !this.#parts.length) {
+        // A line whole in this chunk (the usual case): decoded straight from it, no copy.
+        this.#kept = Math.min(this.maxLineBytes, end - at);
+        this.#line(true, chunk.toString('utf8', at, at + this.#kept));
+      } else {
+        const room = this.maxLineBytes - this.#kept;
+        if (room > 0) {
+          this.#parts.push(chunk.subarray(at, Math.min(end, at + room)));
+          this.#kept += Math.min(room, end - at);
+        }
+        if (nl === -1) break;
+        this.#line(true);
       }
-      if (nl === -1) break;
-      this.#line(true);
       if (this.done || this.#total >= this.maxBytes) return false;
       at = nl + 1;
     }
@@ -93,11 +99,10 @@ class BoundedLines {
     if (this.#bytes && !this.done) this.#line(true);
   }
 
-  #line(ended: boolean): void {
-    const text = Buffer.concat(this.#parts).toString('utf8');
+  #line(ended: boolean, text = Buffer.concat(this.#parts).toString('utf8')): void {
     this.lines.push({ text, bytes: this.#bytes, whole: ended && this.#kept === this.#bytes, ended });
     this.#total += this.#kept;
-    this.#parts = [];
+    if (this.#parts.length) this.#parts = [];
     this.#kept = 0;
     this.#bytes = 0;
   }
