@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import { HoodyError } from './errors.js';
 import { Lru } from './lru.js';
 import { poll } from './streams.js';
-import type { CommandResult, TerminalKit } from './kits/terminal.js';
+import { JOB_TERMINAL_IDS, type CommandResult, type TerminalKit } from './kits/terminal.js';
 
 export interface JobState extends CommandResult {
   job: string;
@@ -76,7 +76,7 @@ export class Jobs {
     const live = await this.terminal.sessionIds(containerId, signal);
     let terminalId = 0;
     for (let i = 0; i < 50 && !terminalId; i++) {
-      const t = randomInt(20000, 40000);
+      const t = randomInt(JOB_TERMINAL_IDS.min, JOB_TERMINAL_IDS.max + 1);
       const key = `${containerId}:${t}`;
       if (!live.has(String(t)) && !this.#reserved.has(key)) terminalId = t;
     }
