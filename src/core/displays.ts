@@ -8,7 +8,8 @@
  */
 import { HoodyError } from './errors.js';
 import { Lru } from './lru.js';
-import { checkDisplayId, type DisplayKit } from './kits/display.js';
+import { checkDisplayId, displayTerminal, type DisplayKit } from './kits/display.js';
+import { JOB_TERMINAL_IDS } from './kits/terminal.js';
 
 export interface Frame {
   id: string;
@@ -77,11 +78,14 @@ export class Displays {
     return frame;
   }
 
-  /** Make sure the display exists (created through the terminal kit on first use). */
+  /**
+   * Make sure the display exists (created through the terminal kit on first use). Displays from
+   * exec's job range up have no terminal of their own: used if they run (`forgetOnFailure` says so if not).
+   */
   async ensure(c: string, display: number, signal?: AbortSignal): Promise<void> {
     const key = `${c}:${checkDisplayId(display)}`;
     if (this.#ready.has(key)) return;
-    await this.kit.create(c, display, signal);
+    if (displayTerminal(display) !== undefined) await this.kit.create(c, display, signal);
     this.#ready.set(key, true);
   }
 
@@ -150,7 +154,7 @@ export class Displays {
     return this.serial(c, display, async () => {
       await this.ensure(c, display, signal);
       const at = spec.action === 'drag' ? spec.to : spec.point;
-      const box = at ? await this.box(c, display, at, signal) : undefined;
+      const box = at ? await this.forgetOnFailure(c, display, this.box(c, display, at, signal)) : undefined;
       const look = (delay: number) => (box ? this.kit.region(c, display, box, delay, signal) : this.kit.thumbnail(c, display, signal));
       const before = await look(0);
       await this.forgetOnFailure(c, display, this.run(c, display, spec, signal));
@@ -215,8 +219,13 @@ export class Displays {
     try {
       return await p;
     } catch (err) {
-      if (err instanceof HoodyError && err.code === 'DISPLAY_NOT_AVAILABLE') this.#ready.delete(`${c}:${display}`);
-      throw err;
+      if (!(err instanceof HoodyError) || err.code !== 'DISPLAY_NOT_AVAILABLE') throw err;
+      this.#ready.delete(`${c}:${display}`);
+      if (displayTerminal(display) !== undefined) throw err;
+      throw new HoodyError({
+        kind: 'not_found', source: 'display', status: err.status, code: err.code,
+        message: `display ${display} is not running, and displays from ${JOB_TERMINAL_IDS.min} up are not started here (their terminal ids are command jobs'): start it yourself (Xvfb :${display}) or use a display below ${JOB_TERMINAL_IDS.min}`,
+      });
     }
   }
 }

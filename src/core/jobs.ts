@@ -12,7 +12,7 @@ import { HoodyError } from './errors.js';
 import { Lru } from './lru.js';
 import { sleep } from './http.js';
 import { poll } from './streams.js';
-import type { CommandResult, TerminalKit } from './kits/terminal.js';
+import { JOB_TERMINAL_IDS, type CommandResult, type TerminalKit } from './kits/terminal.js';
 
 export interface JobState extends CommandResult {
   job: string;
@@ -104,7 +104,7 @@ export class Jobs {
 
   #freeTerminalId(containerId: string): number {
     for (let i = 0; i < 50; i++) {
-      const t = randomInt(20000, 40000);
+      const t = randomInt(JOB_TERMINAL_IDS.min, JOB_TERMINAL_IDS.max + 1);
       const key = `${containerId}:${t}`;
       const usedAt = this.#used.get(key);
       if (!this.#reserved.has(key) && !(usedAt && Date.now() - usedAt < SESSION_REAP_MS)) return t;

@@ -15,10 +15,10 @@ const t = useInproc();
 const D = 1601;
 
 /** Ask the display kit directly (what a person's viewer would do). */
-async function kit(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await request({ method, url: new URL(path, t.sim.kitUrl(t.sim.containerId, 'display')), source: 'test', body, retry: { attempts: 1 } });
+async function kit(method: string, path: string, body?: unknown, slug = 'display'): Promise<{ status: number; json: any }> {
+  const res = await request({ method, url: new URL(path, t.sim.kitUrl(t.sim.containerId, slug)), source: 'test', body, retry: { attempts: 1 } });
   const text = await res.body.text();
-  return { status: res.status, json: text.startsWith('{') ? JSON.parse(text) : text };
+  return { status: res.status, json: /^[{[]/.test(text) ? JSON.parse(text) : text };
 }
 /** A viewer at w×h resizes the canvas (as Xpra does). */
 const resize = (w: number, h: number) => kit('GET', `/api/v1/display/?displayId=${D}&override_width=${w}&override_height=${h}`);
@@ -120,6 +120,29 @@ describe('display toolset', () => {
     const frameOfOther = (await call(t.c.client, 'display_screenshot', { display: 1602, region: { x: 0, y: 0, width: 64, height: 64 } })).structured as { frame: string };
     const wrong = await call(t.c.client, 'display_act', { action: 'click', x: 1, y: 1, frame: frameOfOther.frame });
     expect(wrong.text).toMatch(new RegExp(`frame ${frameOfOther.frame} is of display 1602, not display 1601`));
+  });
+
+  it("display ids pair with terminal ids exec's jobs never use: from 20000 up a display is driven if it runs, never made", async () => {
+    expect((await call(t.c.client, 'display_windows', { action: 'list' })).isError).toBe(false); // makes the desktop
+    const run = await call(t.c.client, 'exec_run', { command: 'sleep 20', wait_s: 0.1 });
+    const job = (run.structured as { job: string }).job;
+    const T = Number(job.split('-')[0]);
+    expect(T).toBeGreaterThanOrEqual(20_000);
+    expect(T).toBeLessThanOrEqual(39_999);
+    const from = t.sim.requests.length;
+    const r = await call(t.c.client, 'display_screenshot', { display: T });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(new RegExp(`display ${T} is not running, and displays from 20000 up are not started here`));
+    expect(t.sim.requests.slice(from).filter((q) => q.path === '/api/v1/terminal/create')).toEqual([]);
+    const sessions = ((await kit('GET', '/api/v1/terminal/sessions', undefined, 'terminal')).json as { id: number }[]).map((s) => Number(s.id));
+    expect(sessions).toContain(1601); // the desktop: display N made by terminal session N below 20000
+    expect(sessions.filter((id) => id >= 20_000)).toEqual([T]); // the job's session alone
+    expect((await call(t.c.client, 'exec_cancel', { job })).isError).toBe(false);
+    // A display from 20000 up that someone else started is driven like any other.
+    expect((await kit('POST', '/api/v1/terminal/create', { terminal_id: '77', display: '25000' }, 'terminal')).status).toBe(200);
+    const shot = await call(t.c.client, 'display_screenshot', { display: 25_000, region: { x: 0, y: 0, width: 32, height: 32 } });
+    expect(shot.isError, shot.text).toBe(false);
+    expect(shot.text).toMatch(/display 25000 1920×1080 of 32×32\+0\+0/);
   });
 
   it('a region screenshot maps its coordinates back into the canvas', async () => {

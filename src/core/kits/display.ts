@@ -3,7 +3,9 @@
  * verbs, windows. One host (`display-1`) and an explicit, validated `displayId` on every call —
  * a malformed id would silently fall back to the host's display [S:5725]. Displays are created
  * through the terminal kit: `create {terminal_id: N, display: N}` [S:9970], idempotent, blocking
- * until the display answers [R:62276-62345].
+ * until the display answers [R:62276-62345]. Display N is made by terminal session N (the by-id
+ * pairing [S:9966]) only below exec's job range (`JOB_TERMINAL_IDS`): a display from 20000 up is
+ * driven if it runs, never made, so it can never take over, or be taken by, a job's session.
  *
  * Input answers 429 while the kit's per-display queue is full [R:41056]: the HTTP core retries
  * it with jittered backoff; what still fails is an error saying the queue stayed full.
@@ -11,6 +13,7 @@
 import { HoodyError } from '../errors.js';
 import { readJson, type HttpResponse } from '../http.js';
 import type { Kits } from '../kits.js';
+import { JOB_TERMINAL_IDS } from './terminal.js';
 
 export const MAX_DISPLAY_ID = 999_999;
 /** The container's desktop: what `desktop-1` opens (display 1600+1 [S:269-273]). */
@@ -36,6 +39,11 @@ interface RawWindow {
   class?: string[] | string;
   geometry?: { x?: number; y?: number; width?: number; height?: number };
   focused?: boolean;
+}
+
+/** The terminal session that makes display `display`: itself, below exec's job range; else none. */
+export function displayTerminal(display: number): number | undefined {
+  return display < JOB_TERMINAL_IDS.min ? display : undefined;
 }
 
 export function checkDisplayId(display: number): number {
@@ -71,10 +79,12 @@ export class DisplayKit {
   /** Create display `display` (a desktop session for the desktop range) through the terminal kit. */
   async create(c: string, display: number, signal?: AbortSignal): Promise<void> {
     const d = String(checkDisplayId(display));
+    const terminal = displayTerminal(display);
+    if (terminal === undefined) throw new HoodyError({ kind: 'bad_request', source: 'display', message: `display ${display} is not made here: its terminal id would be one command jobs use` });
     const res = await this.kits.request(c, 'terminal', {
       method: 'POST',
       path: '/api/v1/terminal/create',
-      body: { terminal_id: d, display: d, ...(display > 1600 ? { desktop_env: 'xfce' } : {}) },
+      body: { terminal_id: String(terminal), display: d, ...(display > 1600 ? { desktop_env: 'xfce' } : {}) },
       idempotent: true, // "returns success if it already exists"
       signal,
       timeoutMs: 60_000,

@@ -8,6 +8,9 @@ import { readJson } from '../http.js';
 import { containerPath } from './files.js';
 import type { Kits } from '../kits.js';
 
+/** The pinned terminal ids exec's jobs run in (pinned ids are 1–39999; 40000–65535 are ephemeral [S:9960]). */
+export const JOB_TERMINAL_IDS = { min: 20_000, max: 39_999 } as const;
+
 export type CommandStatus = 'queued' | 'running' | 'completed' | 'aborted' | 'timeout' | string;
 
 export interface CommandResult {

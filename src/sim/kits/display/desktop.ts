@@ -8,6 +8,10 @@
  *   (`Desktop - b1 1234,567`); typed keys append to a line of text at its top left.
  * - "Notes": a 420×240 text editor at +200+200 (focus it, type, the text shows).
  *
+ * It answers a line `N` on stdin with `synced N` once it has handled every X event so far (`update`
+ * round-trips to the X server first): Tk reacts to focus and crossing events on its own (it may
+ * hand an explicitly set focus back to PointerRoot), so "the focus holds" is only known after that.
+ *
  * Why Tk and not a Chromium `--app` window: a tenth of the memory and start-up time, no profile
  * directory, and it runs without a window manager exactly like a seamless Xpra display.
  */
@@ -41,27 +45,56 @@ wm geometry .notes 420x240+200+200
 text .notes.t -width 40 -height 10 -font {Helvetica 24}
 pack .notes.t -fill both -expand 1
 focus .notes.t
+fconfigure stdin -blocking 0
+fileevent stdin readable {
+  if {[gets stdin line] < 0} { if {[eof stdin]} { exit } ; return }
+  update
+  puts "synced $line"
+  flush stdout
+}
 update
 puts ready
 flush stdout
 `;
 
-/**
- * Start the stand-in desktop on X display `:n` (its script written into `dir`); undefined without
- * Tk. `ready` settles once its windows are mapped and its initial focus is set (or it gave up).
- */
-export function startDesktop(xDisplay: number, w: number, h: number, dir: string): { child: ChildProcess; ready: Promise<void> } | undefined {
+export interface Desktop {
+  child: ChildProcess;
+  /** Settles once its windows are mapped and its initial focus is set (or it gave up). */
+  ready: Promise<void>;
+  /** Settles once it has handled every X event up to now (or it is gone, or 5 s passed). */
+  sync(): Promise<void>;
+}
+
+/** Start the stand-in desktop on X display `:n` (its script written into `dir`); undefined without Tk. */
+export function startDesktop(xDisplay: number, w: number, h: number, dir: string): Desktop | undefined {
   if (!WISH) return undefined;
   const file = path.join(dir, `desktop-${xDisplay}.tcl`);
   writeFileSync(file, SCRIPT(w, h));
-  const child = spawn(WISH, [file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DISPLAY: `:${xDisplay}` }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(WISH, [file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DISPLAY: `:${xDisplay}` }, stdio: ['pipe', 'pipe', 'ignore'] });
   child.on('error', () => undefined);
+  child.stdin!.on('error', () => undefined);
+  let out = '';
+  let n = 0;
+  const waiting = new Map<string, () => void>();
+  child.stdout!.on('data', (d: Buffer) => {
+    out = (out + d.toString()).slice(-4096);
+    for (const [line, done] of waiting) if (out.includes(line)) done();
+  });
+  child.once('exit', () => [...waiting.values()].forEach((done) => done()));
+  const sync = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const line = `synced ${++n}\n`;
+      const done = () => (clearTimeout(timer), waiting.delete(line), resolve());
+      const timer = setTimeout(done, 5_000);
+      waiting.set(line, done);
+      child.stdin!.write(`${n}\n`);
+    });
   const ready = new Promise<void>((resolve) => {
     const done = () => (clearTimeout(timer), resolve());
     const timer = setTimeout(done, 10_000);
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && done());
     child.once('exit', done);
   });
-  child.stdout!.resume();
-  return { child, ready };
+  return { child, ready, sync };
 }

@@ -94,10 +94,12 @@ const windowOp = (op: 'focus' | 'raise' | 'close') => async (req: Req) => {
   const args = op === 'focus' ? ['windowraise', String(wid), 'windowfocus', '--sync', String(wid)] : op === 'raise' ? ['windowraise', String(wid)] : ['windowclose', String(wid)];
   await x.input(async () => {
     await x.xdo(args);
-    // Without a window manager a client may hand focus back (PointerRoot) while it settles: a
-    // focus answer means the window holds it, so set it again until it sticks (bounded).
-    for (let i = 0; op === 'focus' && i < 20 && (await x.focusedTopLevel()) !== wid; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+    // Without a window manager a client may hand focus back (PointerRoot) when it handles the
+    // focus change (Tk does, the first time): a focus answer means the window holds it once the
+    // desktop has handled every event, so set it again until it does (bounded).
+    for (let i = 0; op === 'focus' && i < 20; i++) {
+      await x.settle();
+      if ((await x.focusedTopLevel()) === wid) break;
       await x.xdo(['windowfocus', String(wid)]);
     }
   });

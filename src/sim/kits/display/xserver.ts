@@ -14,7 +14,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SimCore } from '../../state.js';
 import { KitError } from '../base.js';
-import { startDesktop } from './desktop.js';
+import { startDesktop, type Desktop } from './desktop.js';
 
 const which = (...c: string[]) => c.find((p) => existsSync(p));
 export const XVFB = which('/usr/bin/Xvfb');
@@ -71,7 +71,7 @@ function startXvfb(width: number, height: number): Promise<{ proc: ChildProcess;
 export class XServer {
   #queue: Promise<unknown> = Promise.resolve();
   #waiting = 0;
-  desktop?: ChildProcess;
+  desktop?: Desktop;
   stopped = false;
 
   private constructor(
@@ -95,13 +95,18 @@ export class XServer {
   async #startDesktop(): Promise<void> {
     if (!this.desktopEnv) return;
     const started = startDesktop(this.n, this.width, this.height, this.dir);
-    this.desktop = started?.child;
+    this.desktop = started;
     await started?.ready;
     if (!this.desktop || !XDOTOOL) return;
     for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
       const ids = await run(XDOTOOL, ['search', '--onlyvisible', '--name', '^(Desktop|Notes)$'], this.env).then((r) => r.stdout.trim().split('\n'), () => []);
       if (ids.length >= 2) return;
     }
+  }
+
+  /** Once the desktop (if any) has handled every X event so far: what it does about them is done. */
+  settle(): Promise<void> {
+    return this.desktop?.sync() ?? Promise.resolve();
   }
 
   get env(): Record<string, string> {
@@ -181,7 +186,7 @@ export class XServer {
   /** SIGTERM, so Xvfb removes its socket and lock file; SIGKILL after 2 s. */
   async close(): Promise<void> {
     this.stopped = true;
-    this.desktop?.kill('SIGKILL');
+    this.desktop?.child.kill('SIGKILL');
     const proc = this.proc;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
