@@ -3,34 +3,30 @@
  * as use). `onEvict` hears about entries pushed out by the bound, e.g. to close them.
  */
 export class Lru<V> {
-  readonly #m = new Map<string, V>();
+  protected readonly entries = new Map<string, V>();
 
   constructor(
     private readonly max: number,
-    private readonly onEvict?: (value: V) => void,
+    protected readonly onEvict?: (value: V) => void,
   ) {}
 
   get(key: string): V | undefined {
-    const v = this.#m.get(key);
+    const v = this.entries.get(key);
     if (v !== undefined) {
-      this.#m.delete(key);
-      this.#m.set(key, v);
+      this.entries.delete(key);
+      this.entries.set(key, v);
     }
     return v;
   }
 
   has(key: string): boolean {
-    return this.#m.has(key);
+    return this.entries.has(key);
   }
 
   set(key: string, value: V): void {
-    this.#m.delete(key);
-    this.#m.set(key, value);
-    while (this.#m.size > this.max) {
-      const [oldest, evicted] = this.#m.entries().next().value as [string, V];
-      this.#m.delete(oldest);
-      this.onEvict?.(evicted);
-    }
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    this.trim();
   }
 
   /** The value under `key`, made (and remembered) if there is none. */
@@ -44,15 +40,28 @@ export class Lru<V> {
   }
 
   delete(key: string): void {
-    this.#m.delete(key);
+    this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 
   values(): IterableIterator<V> {
-    return this.#m.values();
+    return this.entries.values();
   }
 
   clear(): void {
-    this.#m.clear();
+    this.entries.clear();
+  }
+
+  /** Forget the least recently used entries beyond the bound. */
+  protected trim(): void {
+    while (this.entries.size > this.max) {
+      const [oldest, evicted] = this.entries.entries().next().value as [string, V];
+      this.entries.delete(oldest);
+      this.onEvict?.(evicted);
+    }
   }
 }
 
@@ -62,9 +71,7 @@ export class Lru<V> {
  * pool; each pool forgets its least recently used entry first, and never one that is `busy`
  * (an open stream, a call in flight) — a pool of busy entries grows instead of cutting one off.
  */
-export class Tenants<V> {
-  readonly #m = new Map<string, V>();
-
+export class Tenants<V> extends Lru<V> {
   constructor(
     private readonly opts: {
       trial: number;
@@ -73,52 +80,23 @@ export class Tenants<V> {
       isBusy?(v: V): boolean;
       onEvict?(v: V): void;
     },
-  ) {}
-
-  get(key: string): V | undefined {
-    const v = this.#m.get(key);
-    if (v !== undefined) {
-      this.#m.delete(key);
-      this.#m.set(key, v);
-    }
-    return v;
+  ) {
+    super(Infinity, opts.onEvict);
   }
 
-  getOrCreate(key: string, make: () => V): V {
-    let v = this.get(key);
-    if (v === undefined) {
-      v = make();
-      this.#m.set(key, v);
-      this.#trim();
-    }
-    return v;
-  }
-
-  #trim(): void {
+  protected override trim(): void {
     const trusted: [string, V][] = [];
     const trial: [string, V][] = [];
-    for (const e of this.#m) (this.opts.isTrusted(e[1]) ? trusted : trial).push(e);
+    for (const e of this.entries) (this.opts.isTrusted(e[1]) ? trusted : trial).push(e);
     for (const [pool, max] of [[trial, this.opts.trial], [trusted, this.opts.trusted]] as const) {
       let over = pool.length - max;
       for (const [k, v] of pool) {
         if (over <= 0) break;
         if (this.opts.isBusy?.(v)) continue;
-        this.#m.delete(k);
-        this.opts.onEvict?.(v);
+        this.entries.delete(k);
+        this.onEvict?.(v);
         over--;
       }
     }
-  }
-
-  get size(): number {
-    return this.#m.size;
-  }
-
-  values(): IterableIterator<V> {
-    return this.#m.values();
-  }
-
-  clear(): void {
-    this.#m.clear();
   }
 }
