@@ -7,10 +7,10 @@
  * display_act reply ≤ 400 bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from '../../src/core/http.js';
 import { toScaled } from '../../src/mcp/image.js';
 import type { Sim } from '../../src/sim/index.js';
-import { call, connectHttp, connectStdio, simFor, startHttpServer, waitFor, type Connected, type HttpServer } from '../helpers/harness.js';
+import { displayViewer } from '../helpers/display.js';
+import { call, connectHttp, connectStdio, simFor, startHttpServer, type Connected, type HttpServer } from '../helpers/harness.js';
 
 let sim: Sim;
 let http: HttpServer;
@@ -22,13 +22,6 @@ afterAll(async () => {
   await http?.close();
   await sim?.close();
 });
-
-/** Ask the display kit directly (what a person's viewer would do). */
-async function kit(method: string, path: string): Promise<{ status: number; json: any }> {
-  const res = await request({ method, url: new URL(path, sim.kitUrl(sim.containerId, 'display')), source: 'test', retry: { attempts: 1 } });
-  const text = await res.body.text();
-  return { status: res.status, json: text.startsWith('{') ? JSON.parse(text) : text };
-}
 
 const CONNECT = {
   stdio: () => connectStdio(sim, { args: ['--container', sim.containerId] }),
@@ -45,10 +38,7 @@ describe.each([
   });
   afterAll(async () => c?.close());
 
-  /** A viewer at w×h resizes the canvas (as Xpra does). */
-  const resize = (w: number, h: number) => kit('GET', `/api/v1/display/?displayId=${D}&override_width=${w}&override_height=${h}`);
-  const pointer = async () => (await kit('GET', `/api/v1/display/mouse/location?displayId=${D}`)).json as { x: number; y: number };
-  const desktopTitle = async () => ((await kit('GET', `/api/v1/display/windows?displayId=${D}`)).json.windows as { name: string }[]).find((w) => w.name.startsWith('Desktop'))?.name;
+  const { resize, pointer, desktopTitle, expectClickLanded } = displayViewer(() => sim, D);
 
   it('a 2560×1440 screenshot is scaled within limits; a click in its frame lands within 2 px; a frame of another resolution is refused with nothing done', async () => {
     // The first call makes the display (through the terminal kit), then a viewer resizes it.
@@ -71,12 +61,7 @@ describe.each([
     expect(click.isError, click.text).toBe(false);
     expect(Buffer.byteLength(click.text)).toBeLessThanOrEqual(400);
     expect(click.text).toMatch(/pixels around the point changed/);
-    const at = await pointer();
-    expect(Math.abs(at.x - target.x)).toBeLessThanOrEqual(2);
-    expect(Math.abs(at.y - target.y)).toBeLessThanOrEqual(2);
-    const title = await waitFor('the desktop to record the click', async () => /b1 (\d+),(\d+)/.exec((await desktopTitle()) ?? ''));
-    expect(Math.abs(Number(title[1]) - target.x)).toBeLessThanOrEqual(2);
-    expect(Math.abs(Number(title[2]) - target.y)).toBeLessThanOrEqual(2);
+    await expectClickLanded(target);
 
     // Another viewer makes the canvas 1920×1080: the old frame (named, or by default) is refused.
     expect((await resize(1920, 1080)).status).toBe(200);

@@ -6,24 +6,15 @@
  * list/focus/close, hostile input refused.
  */
 import { describe, expect, it } from 'vitest';
-import { request } from '../../src/core/http.js';
 import { fitSize, toOriginal, toScaled } from '../../src/mcp/image.js';
-import { call, useInproc, waitFor } from '../helpers/inproc.js';
+import { displayViewer } from '../helpers/display.js';
+import { call, useInproc } from '../helpers/inproc.js';
 import { everyToolChecks } from './catalogue.js';
 
 const t = useInproc();
 const D = 1601;
 
-/** Ask the display kit directly (what a person's viewer would do). */
-async function kit(method: string, path: string, body?: unknown, slug = 'display'): Promise<{ status: number; json: any }> {
-  const res = await request({ method, url: new URL(path, t.sim.kitUrl(t.sim.containerId, slug)), source: 'test', body, retry: { attempts: 1 } });
-  const text = await res.body.text();
-  return { status: res.status, json: /^[{[]/.test(text) ? JSON.parse(text) : text };
-}
-/** A viewer at w×h resizes the canvas (as Xpra does). */
-const resize = (w: number, h: number) => kit('GET', `/api/v1/display/?displayId=${D}&override_width=${w}&override_height=${h}`);
-const pointer = async () => (await kit('GET', `/api/v1/display/mouse/location?displayId=${D}`)).json as { x: number; y: number };
-const desktopTitle = async () => ((await kit('GET', `/api/v1/display/windows?displayId=${D}`)).json.windows as { name: string }[]).find((w) => w.name.startsWith('Desktop'))?.name;
+const { kit, resize, pointer, expectClickLanded } = displayViewer(() => t.sim, D);
 
 describe('display toolset', () => {
   it('screenshot of a 2560×1440 display is scaled within limits and names its frame', async () => {
@@ -48,13 +39,7 @@ describe('display toolset', () => {
     expect(r.isError, r.text).toBe(false);
     expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(400);
     expect(r.text).toMatch(/pixels around the point changed/);
-    const at = await pointer();
-    expect(Math.abs(at.x - target.x)).toBeLessThanOrEqual(2);
-    expect(Math.abs(at.y - target.y)).toBeLessThanOrEqual(2);
-    // The desktop's own record of where its button press landed.
-    const title = await waitFor('the desktop to record the click', async () => /b1 (\d+),(\d+)/.exec((await desktopTitle()) ?? ''));
-    expect(Math.abs(Number(title[1]) - target.x)).toBeLessThanOrEqual(2);
-    expect(Math.abs(Number(title[2]) - target.y)).toBeLessThanOrEqual(2);
+    await expectClickLanded(target); // the X pointer and the desktop's own record of the press
     // Moving over empty desktop changes nothing there.
     const m = await call(t.c.client, 'display_act', { action: 'move', x: 20, y: shot.height - 20 });
     expect(m.text).toMatch(/pixels around the point unchanged/);
