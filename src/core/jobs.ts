@@ -149,13 +149,14 @@ export class Jobs {
    */
   async *updates(containerId: string, from: string | JobState, wait: WaitOptions = {}): AsyncGenerator<JobUpdate> {
     const first = typeof from === 'string' ? await this.get(containerId, from, wait.signal) : from;
+    const readAt = performance.now();
     const key = this.#keyOf(containerId, first.job);
     const shownFrom = Math.min(this.#seen.get(key) ?? 0, first.output.length);
     let last: JobUpdate = { ...first, fresh: first.output.slice(shownFrom), shownFrom };
     try {
       yield last;
       if (first.done || wait.until === undefined || wait.until <= Date.now()) return;
-      for await (const u of this.follow(containerId, first.job, { until: wait.until, signal: wait.signal, seen: first.output.length })) {
+      for await (const u of this.follow(containerId, first.job, { until: wait.until, signal: wait.signal, seen: first.output.length, readAt })) {
         last = { ...u, shownFrom: Math.min(shownFrom, u.output.length) };
         yield last;
       }
@@ -200,18 +201,19 @@ export class Jobs {
   async *follow(
     containerId: string,
     job: string,
-    opts: { until: number; signal?: AbortSignal; seen?: number },
+    opts: { until: number; signal?: AbortSignal; seen?: number; readAt?: number },
   ): AsyncGenerator<JobProgress> {
     let seen = opts.seen ?? 0;
     let interval = 20; // quick commands answer in tens of ms; back off to 1 s for long ones
     let quiet: JobProgress | undefined; // the last state with nothing new: yielded if it is the one at the deadline
-    // The caller has just read the job (or started it): the first read waits one interval too.
+    // The caller has just read the job (or started it, at `readAt`, performance.now()): the first
+    // read comes one interval after that read, not one interval after the caller got round to this.
     let fresh = true;
     const states = poll({
       read: async (signal) => {
         if (fresh) {
           fresh = false;
-          await sleep(interval, signal);
+          await sleep(Math.max(0, interval - (opts.readAt === undefined ? 0 : performance.now() - opts.readAt)), signal);
         }
         return this.get(containerId, job, signal);
       },

@@ -8,6 +8,7 @@
  *     'aborted' HoodyError).
  */
 import { HoodyError, isAmbiguous, toHoodyError } from './errors.js';
+import { linked } from '../signals.js';
 import { sleep } from './http.js';
 
 export interface StreamEvent<T> {
@@ -68,13 +69,16 @@ export async function* resumable<T>(opts: ResumableOptions<T>): AsyncGenerator<S
   let failures = 0;
   for (let n = 0; ; n++) {
     if (opts.signal?.aborted) throw aborted(opts.signal, source);
-    const inner = new AbortController();
-    const signal = opts.signal ? AbortSignal.any([opts.signal, inner.signal]) : inner.signal;
+    const { controller: inner, signal, unlink } = linked(opts.signal);
     const it = opts.open(cursor, signal)[Symbol.asyncIterator]();
+    let ended = false; // the source ended by itself: nothing of it is left to stop
     try {
       for (;;) {
         const r = await raced(it.next(), opts.signal, source);
-        if (r.done) break;
+        if (r.done) {
+          ended = true;
+          break;
+        }
         if (r.value.id !== undefined) cursor = r.value.id;
         last = r.value;
         failures = 0;
@@ -88,7 +92,9 @@ export async function* resumable<T>(opts: ResumableOptions<T>): AsyncGenerator<S
       });
       continue;
     } finally {
-      inner.abort();
+      unlink();
+      // (an abort costs ~25 µs: a DOMException with its stack, for each read of a poll)
+      if (!ended) inner.abort();
       void it.return?.().catch(() => undefined);
     }
     let delay = opts.reopen?.(n, last);

@@ -13,6 +13,7 @@ import { annotationsFor, DEFAULT_DEADLINE_S, inputOf, type AnyTool, type ToolCon
 import { describe, enforceBudget, errorResult, fail, plainErrors, Reply, type DescribeError } from './result.js';
 import { clientSchema } from './schema.js';
 import { createSubscriptions, type Subscriptions } from './subscriptions.js';
+import { linked } from '../signals.js';
 
 export interface BuildOptions<D> {
   /** Prompts; each is offered only when the tools it requires are. */
@@ -114,8 +115,8 @@ async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: S
 async function runAdmitted<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>, asking: Asking): Promise<CallToolResult | InputRequiredResult> {
   const progress = progressReporter(ctx, opts.redact);
   const seconds = def.deadline ? def.deadline(args) : DEFAULT_DEADLINE_S;
-  const deadline = new AbortController();
-  const signal = AbortSignal.any([ctx.mcpReq.signal, deadline.signal, ...(opts.signal ? [opts.signal] : [])]);
+  // Aborted by the client's cancel, the instance's end or the deadline (the controller itself).
+  const { controller: deadline, signal, unlink } = linked(ctx.mcpReq.signal, opts.signal);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<CallToolResult | InputRequiredResult>((resolve) => {
     if (seconds === null) return;
@@ -148,6 +149,7 @@ async function runAdmitted<D>(def: AnyTool<D>, args: Record<string, unknown>, ct
     return errorResult(err, opts.describeError);
   } finally {
     clearTimeout(timer);
+    unlink();
     progress.stop();
   }
 }

@@ -5,6 +5,7 @@
  * covers quiet stretches), stops the remote work when the client cancels, and returns the last
  * update so the tool can hand back a handle to continue with.
  */
+import { linked } from '../signals.js';
 import type { ToolContext } from './define-tool.js';
 
 /** Grace after `until` for the updates to end by themselves before the wait stops them. */
@@ -32,8 +33,7 @@ export interface Waited<T> {
 
 export async function waitStream<T>(ctx: Pick<ToolContext<unknown, unknown>, 'signal' | 'progress'>, spec: WaitSpec<T>): Promise<Waited<T>> {
   const until = (spec.since ?? Date.now()) + spec.waitS * 1000;
-  const stop = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  const { controller: stop, signal, unlink } = linked(ctx.signal);
   const cancel = () => void spec.cancel?.().catch(() => undefined);
   ctx.signal.addEventListener('abort', cancel, { once: true });
   const guard = Number.isFinite(until) ? setTimeout(() => stop.abort(new Error('wait over')), Math.max(0, until - Date.now()) + GRACE_MS) : undefined;
@@ -50,6 +50,7 @@ export async function waitStream<T>(ctx: Pick<ToolContext<unknown, unknown>, 'si
     throw err;
   } finally {
     clearTimeout(guard);
+    unlink();
     ctx.signal.removeEventListener('abort', cancel);
   }
 }

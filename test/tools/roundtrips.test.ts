@@ -108,4 +108,24 @@ describe('round trips per call', () => {
     const done = await jobs.status(id, job.job, { until: Date.now() + 5000 });
     expect(done.output).toContain('moved');
   });
+
+  it('the first /result read after a start comes one poll interval (20 ms) after the start answer', async () => {
+    const h = new Hoody({ apiUrl: t.sim.apiUrl }, t.sim.token);
+    const term = Object.create(h.terminal) as TerminalKit;
+    let answered = 0;
+    const reads: number[] = [];
+    term.start = async (c, opts, s) => {
+      const r = await h.terminal.start(c, opts, s);
+      answered = performance.now();
+      return r;
+    };
+    term.resultOrUndefined = async (c, cid, s) => {
+      reads.push(performance.now() - answered);
+      return h.terminal.resultOrUndefined(c, cid, s);
+    };
+    const r = await new Jobs(term).run(t.sim.containerId, { command: 'true' }, { until: Date.now() + 5000 });
+    expect(r.done).toBe(true);
+    // Not at once (a read per ms would hammer the kit); timers fire on whole ms of a loop clock that may lag, hence the margin.
+    expect(reads[0]).toBeGreaterThanOrEqual(15);
+  });
 });
