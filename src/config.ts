@@ -5,6 +5,7 @@
 import { TOOLSETS } from '../tools/toolsets.js';
 import { CONFIRM_MODES, type ConfirmMode } from './mcp/confirm.js';
 import { ConfigError, defaultToolsets } from './mcp/registry.js';
+import type { Shared } from './core/shared.js';
 
 export interface Config {
   token?: string;
@@ -29,6 +30,12 @@ export interface Config {
   rateLimit: number;
   /** Calls that cannot be undone: ask the person first (run unasked where the client cannot ask), never ask, or always refuse. */
   confirm: ConfirmMode;
+  /** Hosting several replicas: the shared store's URL, the log format, how long SIGTERM lets calls finish. */
+  redis?: string;
+  logFormat: 'text' | 'json';
+  drainS: number;
+  /** The shared store opened from `redis` at start (runtime, not a flag). */
+  shared?: Shared;
   help: boolean;
   version: boolean;
 }
@@ -43,6 +50,8 @@ interface Flag {
   kind: Kind;
   key: keyof Config;
   help: string;
+  /** Shown in --help on one shared line with the rest of its group (the README has the details). */
+  group?: string;
 }
 
 export const FLAGS: Flag[] = [
@@ -55,14 +64,17 @@ export const FLAGS: Flag[] = [
   { flag: '--exclude-tools', env: 'HOODY_EXCLUDE_TOOLS', kind: 'list', key: 'excludeTools', help: 'never offer these tools' },
   { flag: '--read-only', env: 'HOODY_READ_ONLY', kind: 'bool', key: 'readOnly', help: 'offer only tools that change nothing' },
   { flag: '--http', env: 'HOODY_MCP_HTTP', kind: 'bool', key: 'http', help: 'serve streamable HTTP at /mcp, not stdio' },
-  { flag: '--port', env: 'HOODY_MCP_PORT', kind: 'port', key: 'port', help: 'HTTP port (default 8765)' },
-  { flag: '--host', env: 'HOODY_MCP_HOST', kind: 'string', key: 'host', help: 'HTTP bind address (default 127.0.0.1)' },
-  { flag: '--allowed-hosts', env: 'HOODY_MCP_ALLOWED_HOSTS', kind: 'list', key: 'allowedHosts', help: 'extra Host names it answers (mcp.example.com)' },
-  { flag: '--max-body-bytes', env: 'HOODY_MAX_BODY_BYTES', kind: 'bytes', key: 'maxBodyBytes', help: 'largest HTTP request body (default 10m; k/m suffixes)' },
-  { flag: '--max-message-bytes', env: 'HOODY_MAX_MESSAGE_BYTES', kind: 'bytes', key: 'maxMessageBytes', help: 'largest stdio message (default 10m)' },
-  { flag: '--max-arg-bytes', env: 'HOODY_MAX_ARG_BYTES', kind: 'bytes', key: 'maxArgBytes', help: "largest tool call's arguments as JSON (default 8m)" },
-  { flag: '--max-concurrency', env: 'HOODY_MAX_CONCURRENCY', kind: 'count', key: 'maxConcurrency', help: 'tool calls one credential may run at once (default 32)' },
-  { flag: '--rate-limit', env: 'HOODY_RATE_LIMIT', kind: 'count', key: 'rateLimit', help: 'tool calls one credential may start per minute (default 1200)' },
+  { flag: '--port', env: 'HOODY_MCP_PORT', kind: 'port', key: 'port', help: 'HTTP port (default 8765)', group: 'http' },
+  { flag: '--host', env: 'HOODY_MCP_HOST', kind: 'string', key: 'host', help: 'HTTP bind address (default 127.0.0.1)', group: 'http' },
+  { flag: '--allowed-hosts', env: 'HOODY_MCP_ALLOWED_HOSTS', kind: 'list', key: 'allowedHosts', help: 'extra Host names it answers (mcp.example.com)', group: 'http' },
+  { flag: '--redis', env: 'HOODY_REDIS_URL', kind: 'string', key: 'redis', help: 'share state across replicas (redis://host:6379)', group: 'http' },
+  { flag: '--log-format', env: 'HOODY_LOG_FORMAT', kind: 'string', key: 'logFormat', help: 'text (default) or json: one line per request', group: 'http' },
+  { flag: '--drain-s', env: 'HOODY_DRAIN_S', kind: 'count', key: 'drainS', help: 'on SIGTERM, seconds calls get to finish (default 25)', group: 'http' },
+  { flag: '--max-body-bytes', env: 'HOODY_MAX_BODY_BYTES', kind: 'bytes', key: 'maxBodyBytes', help: 'largest HTTP request body (default 10m; k/m suffixes)', group: 'limits' },
+  { flag: '--max-message-bytes', env: 'HOODY_MAX_MESSAGE_BYTES', kind: 'bytes', key: 'maxMessageBytes', help: 'largest stdio message (default 10m)', group: 'limits' },
+  { flag: '--max-arg-bytes', env: 'HOODY_MAX_ARG_BYTES', kind: 'bytes', key: 'maxArgBytes', help: "largest tool call's arguments as JSON (default 8m)", group: 'limits' },
+  { flag: '--max-concurrency', env: 'HOODY_MAX_CONCURRENCY', kind: 'count', key: 'maxConcurrency', help: 'tool calls one credential may run at once (default 32)', group: 'limits' },
+  { flag: '--rate-limit', env: 'HOODY_RATE_LIMIT', kind: 'count', key: 'rateLimit', help: 'tool calls one credential may start per minute (default 1200)', group: 'limits' },
   { flag: '--confirm', env: 'HOODY_CONFIRM', kind: 'string', key: 'confirm', help: 'irreversible calls: ask, never, always-refuse' },
   { flag: '--sim', env: 'HOODY_SIM', kind: 'bool', key: 'sim', help: 'start the embedded Hoody simulator, use it' },
   { flag: '--help', kind: 'bool', key: 'help', help: 'this help; the version' },
@@ -137,6 +149,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     maxConcurrency: 32,
     rateLimit: 1200,
     confirm: 'ask',
+    logFormat: 'text',
+    drainS: 25,
     help: false,
     version: false,
     ...(values as Partial<Config>),
@@ -148,6 +162,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`--api-url "${cfg.apiUrl}" is not an http(s) URL`);
   }
   if (!(CONFIRM_MODES as readonly string[]).includes(cfg.confirm)) throw new ConfigError(`--confirm "${cfg.confirm}" is not one of ${CONFIRM_MODES.join(', ')}`);
+  if (cfg.logFormat !== 'text' && cfg.logFormat !== 'json') throw new ConfigError(`--log-format "${cfg.logFormat}" is not text or json`);
+  if (cfg.redis && !/^rediss?:\/\/[^\s]+$/.test(cfg.redis)) throw new ConfigError('--redis is not a redis:// or rediss:// URL');
   if (cfg.realm && !/^[0-9a-f]{24}$/.test(cfg.realm)) throw new ConfigError(`--realm "${cfg.realm}" is not a 24-character hex realm id`);
   return cfg;
 }
@@ -155,9 +171,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
 /** --help: one screen (≤ 24 lines × 100 columns; the README has the details). `built` names the toolsets with tools. */
 export function usage(built: ReadonlySet<string>, version: string): string {
   const arg: Partial<Record<Kind, string>> = { string: ' V', list: ' a,b', port: ' N' };
-  // The limits share one line (their defaults and suffixes are in the README).
-  const limits = FLAGS.filter((f) => f.kind === 'bytes' || f.kind === 'count');
-  const rows = FLAGS.filter((f) => f.flag !== '--version' && f.flag !== '--help' && !limits.includes(f)).map((f) => {
+  // A group shares one line (the defaults and suffixes are in the README).
+  const groups = [...new Set(FLAGS.flatMap((f) => f.group ?? []))];
+  const rows = FLAGS.filter((f) => f.flag !== '--version' && f.flag !== '--help' && !f.group).map((f) => {
     const flag = `${f.flag}${arg[f.kind] ?? ''}`;
     return `  ${flag.padEnd(20)}${(f.env ?? '').padEnd(24)} ${f.help}`;
   });
@@ -170,7 +186,7 @@ export function usage(built: ReadonlySet<string>, version: string): string {
     '',
     `  ${'flag'.padEnd(20)}env (a flag beats it)`,
     ...rows,
-    `  limits: ${limits.map((f) => f.flag).join(' ')}`,
+    ...groups.map((g) => `  ${g}: ${FLAGS.filter((f) => f.group === g).map((f) => f.flag).join(' ')}`),
     '',
     `Toolsets (default): ${DEFAULT_TOOLSETS.map(mark).join(' ')}`,
     `  only with --toolsets all or by name: ${EXTRA_TOOLSETS.map(mark).join(' ')}`,

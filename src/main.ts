@@ -59,6 +59,16 @@ export async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(143));
 
   if (config.sim) cleanups.push(await startSimulator(config));
+  if (config.redis) {
+    try {
+      const { openShared } = await import('./core/shared.js');
+      const shared = (config.shared = await openShared(config.redis));
+      cleanups.unshift(() => shared.close()); // closed last: draining calls may still use it
+    } catch (err) {
+      say(err instanceof Error ? err.message : String(err));
+      await stop(2);
+    }
+  }
 
   if (config.http) {
     const { startHttp } = await import('./transports/http.js');

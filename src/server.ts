@@ -60,7 +60,7 @@ export function toolsFor(config: Config, scope?: Scope) {
   return offered.flatMap((t) => (!asked.has(t.name) ? [] : scope.readOnly ? (readOnlyView(t) ?? []) : [t]));
 }
 
-const hoodyConfig = (config: Config) => ({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container });
+const hoodyConfig = (config: Config) => ({ apiUrl: config.apiUrl, realm: config.realm, defaultContainer: config.container, shared: config.shared });
 
 /** Whether Hoody has accepted this credential (it made a successful request). */
 export const credentialAccepted = (config: Config, token: string): boolean => hoodyFor(hoodyConfig(config), token).control.accepted;

@@ -25,12 +25,15 @@ import { WatchKit } from './kits/watch.js';
 import { Watches } from './watches.js';
 import { containersDomain, KitResolver, Kits } from './kits.js';
 import { Secrets } from './secrets.js';
+import { credentialSpace, type Shared } from './shared.js';
 
 export interface HoodyConfig {
   apiUrl: string;
   realm?: string;
   /** Used when a tool's `container` argument is omitted. */
   defaultContainer?: string;
+  /** State shared with the other replicas (--redis); absent: everything stays in process. */
+  shared?: Shared;
 }
 
 export interface CreateContainerOptions {
@@ -52,6 +55,8 @@ export class Hoody {
   readonly config: HoodyConfig;
   /** What results and errors of this principal must not show (the shell scrubs with it). */
   readonly secrets: Secrets;
+  /** This credential's part of the store shared with the other replicas, when there is one. */
+  readonly shared?: Shared;
   readonly #names = new Lru<{ id: string; at: number }>(500);
   #kits?: Kits;
   #terminal?: TerminalKit;
@@ -80,6 +85,7 @@ export class Hoody {
     }
     this.secrets = new Secrets(domain);
     this.secrets.add(token);
+    this.shared = config.shared?.scope(credentialSpace(config.apiUrl, config.realm, token));
   }
 
   get kits(): Kits {
