@@ -1,0 +1,58 @@
+/**
+ * Three replicas sharing Redis keep what one replica learned readable from the others: a job's
+ * result after the kit has forgotten it, and the agent kit's container claim (minted once for
+ * concurrent calls spread over the replicas).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, waitFor, type Connected } from '../helpers/shared.js';
+import { startCluster, type Cluster } from '../helpers/replicas.js';
+
+let t: Cluster;
+// The kit reaps a finished job's session (and its result) 2.5 s after it ends.
+beforeAll(async () => {
+  t = await startCluster({ sim: { idleReapMs: 2500, resultTtlMs: 2500 } });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('state shared across replicas', () => {
+  it("a job started through replica 2 is read through replica 1 after the kit forgot it", async () => {
+    const [r1, r2] = [await t.connect('2025-11-25', 1), await t.connect('2026-07-28', 2)];
+    try {
+      const started = await call(r2.client, 'exec_run', { container: t.sim.containerId, command: 'sleep 1; echo finished-on-2; exit 3', wait_s: 0.3 });
+      expect(started.isError, started.text).toBe(false);
+      expect(started.structured).toMatchObject({ done: false });
+      const job = (started.structured as { job: string }).job;
+      const ran = t.sim.executions.find((e) => e.command.startsWith('sleep 1; echo finished-on-2'))!;
+      await waitFor('the kit to forget the job', () => ran.forgottenAt, { timeoutMs: 15_000 });
+      const st = await call(r1.client, 'exec_status', { container: t.sim.containerId, job });
+      expect(st.isError, st.text).toBe(false);
+      expect(st.text).toMatch(/^exit 3/);
+      expect(st.text).toContain('finished-on-2');
+    } finally {
+      await Promise.all([r1.close(), r2.close()]);
+    }
+  });
+
+  it('ten concurrent agent-kit calls spread over the three replicas mint one claim', async () => {
+    const authorize = () => t.sim.requests.filter((q) => q.host === 'api' && q.method === 'POST' && q.path === `/api/v1/containers/${t.sim.containerId}/authorize`).length;
+    const agentCalls = () => t.sim.requests.filter((q) => q.host === 'agent').length;
+    const clients: Connected[] = await Promise.all(Array.from({ length: 10 }, (_, i) => t.connect(i % 2 ? '2026-07-28' : '2025-11-25', (i % 3) + 1)));
+    try {
+      const [claims, kit] = [authorize(), agentCalls()];
+      const results = await Promise.all(clients.map((c) => call(c.client, 'agent_sessions', { container: t.sim.containerId })));
+      for (const r of results) expect(r.isError, r.text).toBe(false);
+      expect(agentCalls() - kit).toBeGreaterThanOrEqual(10);
+      expect(authorize() - claims).toBe(1);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  it('no log line of any replica, nor of nginx, carries the token', () => {
+    expect(t.replicas.some((r) => r.logs().length > 0)).toBe(true);
+    for (const r of t.replicas) expect(r.stderr()).not.toContain(t.sim.token);
+    expect(t.nginx.accessLog().join('\n')).not.toContain(t.sim.token);
+  });
+});
