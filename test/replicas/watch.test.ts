@@ -77,9 +77,12 @@ describe('one upstream watcher for 30 subscribers on three replicas', () => {
     subs.push(...(await Promise.all(Array.from({ length: 30 }, async () => new Subscriber(await t.connect('2026-07-28'))))));
     await Promise.all(subs.map((s) => s.listen()));
     // Spread: every replica holds some of the 30 listen streams (round robin).
-    const perReplica = await Promise.all(t.replicas.map(async (r) => metric(await r.metrics(), /^hoody_mcp_(active_)?subscriptions$/)));
+    // (A listen is acknowledged before its replica has the subscription in place: poll.)
+    let perReplica: number[] = [];
+    const subscribed = async () => (perReplica = await Promise.all(t.replicas.map(async (r) => metric(await r.metrics(), 'hoody_mcp_subscriptions')))).reduce((a, b) => a + b) === 30;
+    await waitFor('30 subscriptions held by the replicas', subscribed).catch(() => undefined);
+    expect(perReplica.reduce((a, b) => a + b), `subscriptions per replica: ${perReplica}`).toBe(30);
     expect(perReplica.every((n) => n > 0), `subscriptions per replica: ${perReplica}`).toBe(true);
-    expect(perReplica.reduce((a, b) => a + b)).toBe(30);
 
     await waitFor('the watcher behind the subscriptions', () => watchersCreated() >= 1);
     const lb = await t.connect('2025-11-25');
