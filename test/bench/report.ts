@@ -31,6 +31,15 @@ export function renderTable(r: R): string {
       `| HTTP soak, ${soak.clients} clients for ${soak.seconds / 60} min (file_read) | ${soak.calls_per_s} calls/s, ${soak.calls} calls | p50 ${soak.p50_ms} ms, p99 ${soak.p99_ms} ms | RSS ${soak.rss_mb_start} → ${soak.rss_mb_half} (half-way) → ${soak.rss_mb_end} MB, max ${soak.rss_mb_max} |`,
     );
   }
+  const rep = r.replicas_http as R | undefined;
+  if (rep) {
+    for (const [label, k] of [['1 replica', 'one_replica'], ['3 replicas', 'three_replicas']] as const) {
+      const v = rep[k] as R;
+      rows.push(
+        `| HTTP through nginx to ${label} (Redis), ${rep.clients} clients (npm run bench:replicas, ${String(rep.at).slice(0, 10)}, ${rep.cpus} CPUs, load ${v.load_avg_1m_before}) | ${v.calls_per_s} calls/s, ${v.errors} errors | p50 ${v.p50_ms} ms, p99 ${v.p99_ms} ms | ${k === 'three_replicas' ? `${rep.throughput_ratio_3_to_1}× 1 replica` : ''} |`,
+      );
+    }
+  }
   if (r.tools_list) rows.push(`| tools/list (default toolsets) | ${r.tools_list.tools} tools, ~${r.tools_list.tokens} tokens | | |`);
   return `Measured by \`npm run bench\` on ${String(r.at).slice(0, 10)} (${r.node}), simulator on loopback, all in one run:\n\n${rows.join('\n')}\n`;
 }

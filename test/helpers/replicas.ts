@@ -196,8 +196,8 @@ export interface Cluster {
   redis?: RedisServer;
   replicas: Replica[];
   nginx: Nginx;
-  /** The official MCP client, through nginx or straight to replica `n` (1-based). */
-  connect(era: Era, to?: 'lb' | number, headers?: Record<string, string>): Promise<Connected>;
+  /** The official MCP client, through nginx (or another balancer's `url`) or straight to replica `n` (1-based). */
+  connect(era: Era, to?: 'lb' | number, headers?: Record<string, string>, url?: string): Promise<Connected>;
   /** Every replica's stderr, concatenated. */
   allLogs(): string;
   close(): Promise<void>;
@@ -233,8 +233,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     redis,
     replicas,
     nginx,
-    connect: async (era, to = 'lb', headers = {}) => {
-      const url = to === 'lb' ? nginx.url : replicas[to - 1]!.url;
+    connect: async (era, to = 'lb', headers = {}, lbUrl = nginx.url) => {
+      const url = to === 'lb' ? lbUrl : replicas[to - 1]!.url;
       const transport = new StreamableHTTPClientTransport(new URL(url), {
         requestInit: { headers: { authorization: `Bearer ${sim.token}`, ...headers } },
       });
