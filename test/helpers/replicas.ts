@@ -200,6 +200,8 @@ export interface Cluster {
   connect(era: Era, to?: 'lb' | number, headers?: Record<string, string>, url?: string): Promise<Connected>;
   /** Every replica's stderr, concatenated. */
   allLogs(): string;
+  /** Where the token shows up: replica logs, nginx's access and error logs (names only, never the text). */
+  tokenSeenIn(): string[];
   close(): Promise<void>;
 }
 
@@ -243,6 +245,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       return { client, stderr: () => '', close: () => client.close() };
     },
     allLogs: () => replicas.map((r) => r.stderr()).join('\n'),
+    tokenSeenIn: () =>
+      [...replicas.map((r) => [`replica ${r.n}`, r.stderr()]), ['nginx access log', nginx.accessLog().join('\n')], ['nginx error log', nginx.stderr()]]
+        .filter(([, text]) => text!.includes(sim.token))
+        .map(([where]) => where!),
     close,
   };
 }
