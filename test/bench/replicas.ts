@@ -26,6 +26,40 @@ const MIX = (c: Cluster) => [
   { name: 'file_list', arguments: { container: c.sim.containerId, path: '/home/user' } },
 ];
 
+/** CPU seconds a process (and, for nginx, its workers) has used so far, from /proc (Linux). */
+function cpuOf(pid: number | undefined, withChildren = false): number {
+  if (!pid) return NaN;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const own = (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100 a second)
+    if (!withChildren) return own;
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return own + kids.reduce((a, k) => a + cpuOf(k), 0);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Where the CPU went during a phase: each replica, the balancer, Redis, and this process (clients + simulator). */
+function cpuMeter(c: Cluster, lb: Nginx) {
+  const read = () => ({
+    replicas: c.replicas.map((r) => cpuOf(r.proc.pid)),
+    nginx: cpuOf(lb.proc.pid, true),
+    redis: cpuOf(c.redis?.proc.pid),
+    bench_process: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
+  const start = read();
+  return () => {
+    const end = read();
+    return {
+      replicas: end.replicas.map((v, i) => round(v - start.replicas[i]!, 1)),
+      nginx: round(end.nginx - start.nginx, 1),
+      redis: round(end.redis - start.redis, 1),
+      bench_process_clients_and_sim: round(end.bench_process - start.bench_process, 1),
+    };
+  };
+}
+
 async function phase(c: Cluster, lb: Nginx, seconds: number) {
   const load_avg_1m = round(loadavg()[0]!, 2);
   const clients: Client[] = [];
@@ -36,6 +70,7 @@ async function phase(c: Cluster, lb: Nginx, seconds: number) {
   }
   const mix = MIX(c);
   const lat: number[] = [];
+  const cpu = cpuMeter(c, lb);
   const t0 = performance.now();
   const until = t0 + seconds * 1000;
   await Promise.all(
@@ -54,6 +89,7 @@ async function phase(c: Cluster, lb: Nginx, seconds: number) {
     }),
   );
   const wall = (performance.now() - t0) / 1000;
+  const cpu_s = cpu();
   await Promise.all(clients.map((cl) => cl.close().catch(() => undefined)));
   if (errors.length) console.error(`first errors:\n${[...new Set(errors)].slice(0, 5).join('\n')}`);
   return {
@@ -63,7 +99,9 @@ async function phase(c: Cluster, lb: Nginx, seconds: number) {
     p50_ms: round(pct(lat, 50), 1),
     p99_ms: round(pct(lat, 99), 1),
     max_ms: round(Math.max(...lat), 1),
+    wall_s: round(wall, 1),
     load_avg_1m_before: load_avg_1m,
+    cpu_s,
   };
 }
 
