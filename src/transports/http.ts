@@ -395,7 +395,9 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
     url: `http://${shownHost}:${port}/mcp`,
     port,
     close: async () => {
+      // Listen streams get the protocol's graceful end (the empty listen result) and go: let them flush.
       await Promise.allSettled([...principals.values()].map((p) => p.close()));
+      await settled(ops, ops.streams, HAND_BACK_MS);
       principals.clear();
       server.closeAllConnections();
       if (server.listening) await new Promise<void>((r) => server.close(() => r()));
@@ -405,11 +407,11 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
   };
 }
 
-/** Resolves when no /mcp request is in flight, or after `ms`. */
-function settled(ops: Ops, ms: number): Promise<void> {
+/** Resolves when `open` (requests or streams) is empty, or after `ms`. */
+function settled(ops: Ops, open: Set<http.ServerResponse>, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const done = () => {
-      if (ops.requests.size) return;
+      if (open.size) return;
       clearTimeout(timer);
       ops.settled = undefined;
       resolve();
@@ -434,9 +436,11 @@ async function drain(server: http.Server, ops: Ops, ms: number): Promise<void> {
   server.close();
   server.closeIdleConnections();
   for (const res of ops.requests) if (!res.headersSent) res.setHeader('connection', 'close');
-  for (const res of ops.streams) endStream(res);
-  await settled(ops, ms);
+  // 2025-era GET streams end now; 2026-07-28 listens go on until the calls are done, then end
+  // with the protocol's graceful close (in `close`): their client listens again elsewhere.
+  for (const res of ops.streams) if (res.req.method === 'GET') endStream(res);
+  await settled(ops, ops.requests, ms);
   if (!ops.requests.size) return;
   ops.handBack.abort(new DOMException('the server is draining', 'AbortError'));
-  await settled(ops, HAND_BACK_MS);
+  await settled(ops, ops.requests, HAND_BACK_MS);
 }
