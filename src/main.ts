@@ -9,7 +9,13 @@ import { allTools } from '../tools/index.js';
 import { toolsFor } from './server.js';
 import { VERSION } from './version.js';
 
-const say = (s: string) => process.stderr.write(`hoody-mcp: ${s}\n`);
+let say = (s: string) => void process.stderr.write(`hoody-mcp: ${s}\n`);
+
+/** --log-format json: the start and stop lines as JSON too (the log module is loaded only then). */
+async function jsonSay(): Promise<void> {
+  const { writeLine } = await import('./transports/log.js');
+  say = (s) => void writeLine('info', s);
+}
 
 async function startSimulator(config: Config): Promise<() => Promise<void>> {
   const { startSim } = await import('./sim/index.js');
@@ -47,16 +53,24 @@ export async function main(): Promise<void> {
     return;
   }
 
+  if (config.logFormat === 'json') await jsonSay();
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
+  let drain: ((ms: number) => Promise<void>) | undefined;
   const stop = async (code = 0) => {
     if (stopping) return;
     stopping = true;
+    if (drain) {
+      say(`SIGTERM: draining (up to ${config.drainS} s)`);
+      await drain(config.drainS * 1000).catch(() => undefined);
+    }
     for (const c of cleanups.reverse()) await c().catch(() => undefined); // the transport first: its calls may still cancel remote work
+    if (drain) say('drained, stopped');
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(130));
-  process.on('SIGTERM', () => void stop(143));
+  process.on('SIGINT', () => void ((drain = undefined), stop(130)));
+  // Over HTTP, SIGTERM is a rolling restart's "stop": drain, then exit 0.
+  process.on('SIGTERM', () => void stop(drain ? 0 : 143));
 
   if (config.sim) cleanups.push(await startSimulator(config));
   if (config.redis) {
@@ -75,7 +89,8 @@ export async function main(): Promise<void> {
     try {
       const h = await startHttp(config);
       cleanups.push(() => h.close());
-      say(`serving streamable HTTP at ${h.url} (health: /healthz)`);
+      drain = (ms) => h.drain(ms);
+      say(`serving streamable HTTP at ${h.url} (health: /healthz, readiness: /readyz, metrics: /metrics)`);
     } catch (err) {
       say(err instanceof Error ? err.message : String(err));
       await stop(2);

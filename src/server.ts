@@ -99,7 +99,7 @@ function redactFor(deps: { peek(): Hoody | undefined }, token: string | undefine
 export function createServer(
   config: Config,
   credentials: Credentials,
-  opts: { remote: boolean; signal?: AbortSignal; subscriptions?: 'own' | Subscriptions; scope?: Scope },
+  opts: { remote: boolean; signal?: AbortSignal; handBack?: AbortSignal; subscriptions?: 'own' | Subscriptions; scope?: Scope },
 ): McpServer {
   const tools = toolsFor(config, opts.scope);
   const deps = depsFor(config, credentials, opts.remote);
@@ -113,6 +113,7 @@ export function createServer(
     principal: createHash('sha256').update(`hoody-mcp principal\0${credentials.token ?? ''}`).digest('base64url'),
     remote: opts.remote,
     signal: opts.signal,
+    handBack: opts.handBack,
     subscriptions: opts.subscriptions,
     deps,
     describeError,

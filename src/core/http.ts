@@ -7,6 +7,7 @@ import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import { HoodyError, normalizeError, toHoodyError } from './errors.js';
+import { observe } from '../observe.js';
 
 /**
  * RFC 6761: every name under `.localhost` is loopback. The system resolver here does not do it,
@@ -176,9 +177,21 @@ function deadlineError(opts: RequestOptions, method: string, ms: number): HoodyE
  */
 export function request(opts: RequestOptions): Promise<HttpResponse> {
   inflight++;
-  return exchange(opts).finally(() => {
-    if (--inflight === 0) for (const wake of idleWaiters.splice(0)) wake();
-  });
+  return exchange(opts)
+    .then(
+      (res) => {
+        if (res.status >= 400) observe.upstream({ source: opts.source, kind: 'error', status: res.status });
+        return res;
+      },
+      (err: unknown) => {
+        // The caller's own abort is no upstream error.
+        if (!(err instanceof HoodyError && err.kind === 'aborted')) observe.upstream({ source: opts.source, kind: 'error', status: err instanceof HoodyError ? err.status : undefined });
+        throw err;
+      },
+    )
+    .finally(() => {
+      if (--inflight === 0) for (const wake of idleWaiters.splice(0)) wake();
+    });
 }
 
 let inflight = 0;
@@ -245,6 +258,7 @@ async function exchange(opts: RequestOptions): Promise<HttpResponse> {
       const delay = backoff(policy, attempt);
       if (!inTime(delay)) throw e.kind === 'timeout' ? deadlineError(opts, method, budget) : e;
       if (!neverReached && !idempotent && !(await safeToResend(opts))) throw e;
+      observe.upstream({ source: opts.source, kind: 'retry', status: e.status });
       await wait(delay);
       continue;
     }
@@ -261,6 +275,7 @@ async function exchange(opts: RequestOptions): Promise<HttpResponse> {
       unfollow();
       lastErr = normalizeError(status, text, opts.source, retryAfter);
       if (lastErr.code && PERMANENT_CODES.has(lastErr.code)) throw lastErr;
+      observe.upstream({ source: opts.source, kind: 'retry', status });
       await wait(delay);
       continue;
     }

@@ -14,6 +14,7 @@ import { describe, enforceBudget, errorResult, fail, plainErrors, Reply, type De
 import { clientSchema } from './schema.js';
 import { createSubscriptions, type Subscriptions } from './subscriptions.js';
 import { linked } from '../signals.js';
+import { observe, type CallEvent } from '../observe.js';
 
 export interface BuildOptions<D> {
   /** Prompts; each is offered only when the tools it requires are. */
@@ -30,6 +31,8 @@ export interface BuildOptions<D> {
   remote: boolean;
   /** Aborts this instance's work from outside the protocol (e.g. a cancel that reached another instance). */
   signal?: AbortSignal;
+  /** Aborted when waiting calls should hand back their handle now (the server is draining). */
+  handBack?: AbortSignal;
   /**
    * Offer resource subscriptions: `'own'` watches for this instance and notifies through its
    * connection (stdio); a shared controller is the transport's (2026-07-28 HTTP listens). Only a
@@ -97,12 +100,12 @@ interface Asking {
 
 async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>, asking: Asking): Promise<CallToolResult | InputRequiredResult> {
   const gate = opts.admit?.(def.name, args) ?? { release: () => undefined };
-  if ('refuse' in gate) return fail(gate.refuse, gate.hint);
+  if ('refuse' in gate) return refused(fail(gate.refuse, gate.hint));
   try {
     // Asked before the deadline starts: the person gets the question's own 30 s.
     const q = def.confirm?.(args as never);
     const verdict = q ? await confirmCall(def.name, opts.redact ? opts.redact(q, { keepLinks: false }) : q, args, opts.confirm ?? 'ask', askerFor(ctx, asking.codec, asking.capabilities()), ctx.mcpReq.signal) : { run: true as const };
-    if (!verdict.run) return verdict.result;
+    if (!verdict.run) return isInputRequiredResult(verdict.result) ? verdict.result : refused(verdict.result);
     const r = await runAdmitted(def, args, ctx, opts, asking);
     if (isInputRequiredResult(r)) return r;
     const noted = verdict.note ? { ...r, content: [...r.content, { type: 'text' as const, text: verdict.note }] } : r;
@@ -138,6 +141,7 @@ async function runAdmitted<D>(def: AnyTool<D>, args: Record<string, unknown>, ct
       progress: progress.report,
       canReportProgress: progress.enabled,
       asker: askerFor(ctx, asking.codec, asking.capabilities()),
+      handBack: opts.handBack,
     };
     const r = await def.handler(args as never, toolCtx);
     if (isInputRequiredResult(r)) return r;
@@ -152,6 +156,16 @@ async function runAdmitted<D>(def: AnyTool<D>, args: Record<string, unknown>, ct
     unlink();
     progress.stop();
   }
+}
+
+/** Results of calls refused before they ran (limits, a declined confirmation): counted as `refused`. */
+const refusals = new WeakSet<object>();
+const refused = <R extends object>(r: R): R => (refusals.add(r), r);
+
+/** A finished call, for the metrics: its outcome and how long it took. */
+function observed(tool: string, transport: CallEvent['transport'], started: number, signal: AbortSignal, r: CallToolResult | InputRequiredResult | undefined): void {
+  const outcome: CallEvent['outcome'] = signal.aborted ? 'cancelled' : !r ? 'error' : refusals.has(r) ? 'refused' : (r as CallToolResult).isError ? 'error' : 'ok';
+  observe.call({ tool, transport, ms: performance.now() - started, outcome });
 }
 
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
@@ -225,14 +239,23 @@ export function buildMcpServer<D>(given: BuildOptions<D>): McpServer {
   server.server.setRequestHandler('logging/setLevel', { params: z.looseObject({ level: z.enum(LOG_LEVELS, { error: `level must be one of ${LOG_LEVELS.join(', ')}` }) }) }, async () => ({}));
   const calls = new Set<Promise<unknown>>();
   callsByServer.set(server, calls);
+  const transport = opts.remote ? 'http' : 'stdio';
   for (const def of opts.tools) {
     server.registerTool(
       def.name,
       { title: def.title, description: def.description, inputSchema: clientSchema(inputOf(def)), annotations: annotationsFor(def) },
       ((args: unknown, ctx: ServerContext) => {
+        const started = performance.now();
         const run = runTool(def, args as Record<string, unknown>, ctx, opts, asking);
         calls.add(run);
-        return run.finally(() => calls.delete(run));
+        return run.then(
+          (r) => (calls.delete(run), observed(def.name, transport, started, ctx.mcpReq.signal, r), r),
+          (err: unknown) => {
+            calls.delete(run);
+            observed(def.name, transport, started, ctx.mcpReq.signal, undefined);
+            throw err;
+          },
+        );
       }) as never,
     );
   }

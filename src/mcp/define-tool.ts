@@ -24,6 +24,8 @@ export interface ToolContext<D, V = undefined> {
   readonly canReportProgress: boolean;
   /** Ask the person at the client (elicitation, per protocol revision; see ask.ts). */
   readonly asker: Asker;
+  /** Aborted when the server must stop soon (a drain): a wait stops and the tool hands back its handle; the work goes on. */
+  readonly handBack?: AbortSignal;
 }
 
 /** What a group of tools works on: the arguments that name it and how to resolve them. */

@@ -7,6 +7,7 @@
 import { UriTemplate } from '@modelcontextprotocol/server';
 import { plainErrors, type DescribeError } from './result.js';
 import type { ResourceDefinition } from './define-resource.js';
+import { observe } from '../observe.js';
 
 export interface Subscriptions {
   /** Start watching (or count one more subscriber); rejects when the URI cannot be watched. */
@@ -27,7 +28,7 @@ export function createSubscriptions<D>(
   return {
     async add(uri) {
       const w = watching.get(uri);
-      if (w) return void (w.refs += 1);
+      if (w) return void ((w.refs += 1), observe.gauge('subscriptions', 1));
       for (const { r, t } of templates) {
         const vars = t.match(uri);
         if (!vars) continue;
@@ -43,22 +44,25 @@ export function createSubscriptions<D>(
         try {
           await plainErrors(r.subscribe!(new URL(uri), flat, ctx, () => notify(uri)), describeError);
         } catch (err) {
-          watching.delete(uri);
+          if (watching.get(uri) === entry) watching.delete(uri), observe.gauge('subscriptions', 1 - entry.refs); // others counted while it started
           entry.ac.abort();
           throw err;
         }
+        observe.gauge('subscriptions', 1);
         return;
       }
       throw new Error(`${uri} cannot be subscribed to — only ${templates.map(({ r }) => r.uri).join(', ')} can`);
     },
     remove(uri) {
       const w = watching.get(uri);
-      if (!w || --w.refs > 0) return;
+      if (!w) return;
+      observe.gauge('subscriptions', -1);
+      if (--w.refs > 0) return;
       w.ac.abort();
       watching.delete(uri);
     },
     close() {
-      for (const w of watching.values()) w.ac.abort();
+      for (const w of watching.values()) w.ac.abort(), observe.gauge('subscriptions', -w.refs);
       watching.clear();
     },
   };

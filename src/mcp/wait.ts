@@ -31,9 +31,10 @@ export interface Waited<T> {
   stalled: boolean;
 }
 
-export async function waitStream<T>(ctx: Pick<ToolContext<unknown, unknown>, 'signal' | 'progress'>, spec: WaitSpec<T>): Promise<Waited<T>> {
+export async function waitStream<T>(ctx: Pick<ToolContext<unknown, unknown>, 'signal' | 'progress' | 'handBack'>, spec: WaitSpec<T>): Promise<Waited<T>> {
   const until = (spec.since ?? Date.now()) + spec.waitS * 1000;
-  const { controller: stop, signal, unlink } = linked(ctx.signal);
+  // A hand-back (the server draining) ends the wait as wait_s passing would: the caller gets the handle.
+  const { controller: stop, signal, unlink } = linked(ctx.signal, ctx.handBack);
   const cancel = () => void spec.cancel?.().catch(() => undefined);
   ctx.signal.addEventListener('abort', cancel, { once: true });
   const guard = Number.isFinite(until) ? setTimeout(() => stop.abort(new Error('wait over')), Math.max(0, until - Date.now()) + GRACE_MS) : undefined;

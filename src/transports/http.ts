@@ -5,7 +5,9 @@
  *   Without one: the server's own token serves loopback clients; anyone else gets 401.
  * - one MCP handler per credential (subscriptions stay with their owner);
  * - cancellation that reaches the request it names, also on stateless 2025-era serving;
- * - GET /healthz → 200; anything else → 404.
+ * - GET /healthz → 200; GET /readyz → 200 when serving (and the shared store answers), else 503;
+ *   GET /metrics → Prometheus text; anything else → 404;
+ * - a graceful drain (SIGTERM, see `drain`) and, with --log-format json, one log line per request.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -17,7 +19,10 @@ import { createServer, credentialAccepted, subscriptionsFor, toolsFor, verifyCre
 import type { Subscriptions } from '../mcp/subscriptions.js';
 import { ConfigError } from '../mcp/registry.js';
 import { Tenants } from '../core/lru.js';
+import { observe } from '../observe.js';
 import { overLimit } from './lines.js';
+import { logRequest, noteOf, requestIdOf, type RequestNote } from './log.js';
+import { startMetrics, type Metrics } from './metrics.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith('127.');
@@ -136,6 +141,7 @@ class Principal {
         createServer(config, { token: ctx.authInfo?.token }, {
           remote: true,
           signal: (ctx.authInfo?.extra as { signal?: AbortSignal } | undefined)?.signal,
+          handBack: (ctx.authInfo?.extra as { handBack?: AbortSignal } | undefined)?.handBack,
           scope: (ctx.authInfo?.extra as { scope?: Scope } | undefined)?.scope,
           // Only a 2026-07-28 listen stream can carry updates; a stateless 2025 request cannot.
           subscriptions: ctx.era === 'modern' ? this.#subs : undefined,
@@ -169,7 +175,32 @@ export interface HttpServerHandle {
   url: string;
   port: number;
   close(): Promise<void>;
+  /**
+   * Graceful drain (SIGTERM): /readyz turns 503, the listening socket closes, a request arriving
+   * on an old connection gets 503 `draining` and runs nothing, streams end (clients resume
+   * elsewhere), calls in flight get `ms` to finish, then waiting calls hand back their handle.
+   * `close()` then ends what is left.
+   */
+  drain(ms: number): Promise<void>;
 }
+
+/** What the operations side of one HTTP server holds: drain state, open requests and streams, metrics. */
+interface Ops {
+  draining: boolean;
+  /** /mcp requests in flight (streams apart). */
+  requests: Set<http.ServerResponse>;
+  /** Open response streams: GET SSE and subscriptions/listen. */
+  streams: Set<http.ServerResponse>;
+  /** Aborted when the drain's time is up: waiting calls hand back a handle instead of their result. */
+  handBack: AbortController;
+  metrics?: Metrics;
+  tools: ReadonlySet<string>;
+  /** Called when a request ends (the drain waits on it). */
+  settled?: () => void;
+}
+
+/** How long calls handed back get to answer before the connections close. */
+const HAND_BACK_MS = 2_000;
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -221,12 +252,52 @@ function scopeOf(req: http.IncomingMessage): Scope | undefined {
   return toolsets || tools || readOnly ? { toolsets, tools, readOnly } : undefined;
 }
 
+/** Why this replica should not get traffic now, if it should not. */
+async function unready(config: Config, ops: Ops): Promise<string | undefined> {
+  if (ops.draining) return 'draining';
+  if (config.shared && !(await config.shared.ping().catch(() => false))) return 'shared store unreachable';
+  return undefined;
+}
+
+/** /healthz, /readyz, /metrics and the drain's refusal; true when the request was answered here. */
+async function serveOps(config: Config, ops: Ops, path: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
+  if (path === '/healthz') return send(res, 200, { status: 'ok' }), true;
+  if (path === '/readyz') {
+    const why = await unready(config, ops);
+    return send(res, why ? 503 : 200, why ? { status: 'unready', reason: why } : { status: 'ready' }), true;
+  }
+  if (path === '/metrics' && ops.metrics) {
+    const text = await ops.metrics.text();
+    res.writeHead(200, { 'content-type': ops.metrics.contentType });
+    return res.end(text), true;
+  }
+  if (!ops.draining) return false;
+  // Nothing ran: a balancer may retry this request on another replica.
+  req.resume();
+  return send(res, 503, { error: 'draining' }, { connection: 'close', 'retry-after': '1' }), true;
+}
+
+/** Count a /mcp request (or stream) as open until its response closes. */
+function trackOpen(ops: Ops, res: http.ServerResponse, stream: boolean): void {
+  const set = stream ? ops.streams : ops.requests;
+  if (set.has(res)) return;
+  if (stream) {
+    ops.requests.delete(res);
+    observe.gauge('streams', 1);
+  }
+  set.add(res);
+  res.once('close', () => {
+    if (set.delete(res) && stream) observe.gauge('streams', -1);
+    ops.settled?.();
+  });
+}
+
 /** One HTTP request: guards and the credential first, then (bounded) the body, then MCP. */
-async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>, principals: Tenants<Principal>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>, principals: Tenants<Principal>, ops: Ops, note: RequestNote | undefined, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const refused = refusedOrigin(req, allowed);
   if (refused) return send(res, 403, { error: 'forbidden', message: refused });
-  const path = (req.url ?? '/').split('?')[0];
-  if (path === '/healthz') return send(res, 200, { status: 'ok' });
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (await serveOps(config, ops, path, req, res)) return;
   if (path !== '/mcp') return send(res, 404, { error: 'not_found' });
   const cred = credentialOf(req, config, loopback);
   if (!('token' in cred)) return send(res, 401, cred.body, { 'www-authenticate': cred.challenge });
@@ -256,8 +327,9 @@ async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>
   const principal = principals.getOrCreate(who, () => new Principal(config, token));
   principal.active++;
   res.once('close', () => principal.active--);
+  trackOpen(ops, res, req.method === 'GET');
   const serve = (parsedBody?: unknown, signal?: AbortSignal) => {
-    (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal, scope } };
+    (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal, scope, handBack: ops.handBack.signal } };
     return principal.handle(req as never, res as never, parsedBody);
   };
   if (req.method !== 'POST') return serve();
@@ -274,6 +346,8 @@ async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>
   } catch {
     return send(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not JSON' } });
   }
+  if (note) Object.assign(note, noteOf(body, ops.tools));
+  if ((body as { method?: unknown } | null)?.method === 'subscriptions/listen') trackOpen(ops, res, true);
   cancelFrom(who, body);
   principal.listenFrom(body, res);
   return serve(body, inflight.track(who, body, res));
@@ -297,8 +371,14 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
     isBusy: (p) => p.active > 0,
     onEvict: (p) => void p.close(),
   });
+  const tools = new Set(toolsFor(config).map((t) => t.name));
+  const ops: Ops = { draining: false, requests: new Set(), streams: new Set(), handBack: new AbortController(), tools, metrics: await startMetrics([...tools]) };
   const server = http.createServer((req, res) => {
-    void serveHttp(config, loopback, allowed, principals, req, res).catch(() => {
+    const id = requestIdOf(req);
+    res.setHeader('x-request-id', id);
+    const note = config.logFormat === 'json' ? logRequest(req, res, id) : undefined;
+    if (ops.metrics) res.once('close', () => ops.metrics?.request((req.url ?? '/').split('?')[0]!, res.statusCode));
+    void serveHttp(config, loopback, allowed, principals, ops, note, req, res).catch(() => {
       if (!res.headersSent) send(res, 500, { error: 'internal_error' });
       else res.end();
     });
@@ -315,10 +395,52 @@ export async function startHttp(config: Config): Promise<HttpServerHandle> {
     url: `http://${shownHost}:${port}/mcp`,
     port,
     close: async () => {
+      // Listen streams get the protocol's graceful end (the empty listen result) and go: let them flush.
       await Promise.allSettled([...principals.values()].map((p) => p.close()));
+      await settled(ops, ops.streams, HAND_BACK_MS);
       principals.clear();
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      if (server.listening) await new Promise<void>((r) => server.close(() => r()));
+      ops.metrics?.close();
     },
+    drain: (ms) => drain(server, ops, ms),
   };
+}
+
+/** Resolves when `open` (requests or streams) is empty, or after `ms`. */
+function settled(ops: Ops, open: Set<http.ServerResponse>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      if (open.size) return;
+      clearTimeout(timer);
+      ops.settled = undefined;
+      resolve();
+    };
+    const timer = setTimeout(() => ((ops.settled = undefined), resolve()), ms);
+    ops.settled = done;
+    done();
+  });
+}
+
+/** End a response stream cleanly (its client reconnects, through the balancer, elsewhere). */
+function endStream(res: http.ServerResponse): void {
+  res.on('error', () => undefined); // the SDK may still write to it
+  if (!res.headersSent) res.setHeader('connection', 'close');
+  res.end();
+}
+
+async function drain(server: http.Server, ops: Ops, ms: number): Promise<void> {
+  if (ops.draining) return;
+  ops.draining = true;
+  // New connections are refused from here (a balancer's connect fails: it tries the next replica).
+  server.close();
+  server.closeIdleConnections();
+  for (const res of ops.requests) if (!res.headersSent) res.setHeader('connection', 'close');
+  // 2025-era GET streams end now; 2026-07-28 listens go on until the calls are done, then end
+  // with the protocol's graceful close (in `close`): their client listens again elsewhere.
+  for (const res of ops.streams) if (res.req.method === 'GET') endStream(res);
+  await settled(ops, ops.requests, ms);
+  if (!ops.requests.size) return;
+  ops.handBack.abort(new DOMException('the server is draining', 'AbortError'));
+  await settled(ops, ops.requests, HAND_BACK_MS);
 }
