@@ -129,7 +129,8 @@ describe('one upstream watcher across replicas (--redis)', () => {
 
   it('all subscribers leaving: the lease is released and no poller is left', async () => {
     for (const s of subs) s.ac.abort();
-    await expect.poll(holder, { timeout: 5_000, interval: 50 }).toBeUndefined();
+    // Released at once, not left to expire (LEASE_MS = 3 s).
+    await expect.poll(holder, { timeout: 1_500, interval: 50 }).toBeUndefined();
     await expect.poll(() => held, { timeout: 5_000, interval: 50 }).toBe(0);
     // Absence takes a window: a read in flight at the release may still land, then a poller
     // would read at least every 500 ms; none may come in the next 1.5 s.
