@@ -147,14 +147,27 @@ describe('one upstream watcher across replicas (--redis)', () => {
     await mkdir(host(d), { recursive: true });
     const start = sim.requests.length;
     const acs = live.map(() => new AbortController());
-    await Promise.all(live.map((r, i) => r.h.watches.follow(sim.containerId, d, true, () => undefined, acs[i]!.signal)));
+    let heard = 0;
+    await Promise.all(live.map((r, i) => r.h.watches.follow(sim.containerId, d, true, () => void (i === 1 && (heard += 1)), acs[i]!.signal)));
     await expect.poll(() => watchersPolled(start).size, { timeout: 5_000 }).toBe(1);
     const [id] = watchersPolled(start);
+    const keys = `hoody-mcp:*:watch:${sim.containerId}:${createHash('sha256').update(d).digest('hex').slice(0, 24)}`;
+    const members = async () => {
+      const [k] = await raw.keys(`${keys}:in`);
+      return k ? raw.zcard(k) : 0;
+    };
+    expect(await members()).toBe(2);
+    // One replica leaves: the other still follows through the same watcher, which stays.
     acs[0]!.abort();
+    await expect.poll(members, { timeout: 5_000 }).toBe(1);
+    const deleted = () => watchRequests(start).some((q) => q.method === 'DELETE' && q.path === `/watchers/${id}`);
+    await writeFile(host(`${d}/y`), 'y');
+    await expect.poll(() => heard, { timeout: 5_000 }).toBeGreaterThan(0);
+    expect(deleted()).toBe(false);
+    expect(watchersCreated(start)).toBe(1);
     acs[1]!.abort();
-    await expect.poll(() => watchRequests(start).some((q) => q.method === 'DELETE' && q.path === `/watchers/${id}`), { timeout: 5_000 }).toBe(true);
-    const state = `hoody-mcp:*:watch:${sim.containerId}:${createHash('sha256').update(d).digest('hex').slice(0, 24)}:*`;
-    await expect.poll(() => raw.keys(state), { timeout: 5_000 }).toEqual([]);
+    await expect.poll(deleted, { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => raw.keys(`${keys}:*`), { timeout: 5_000 }).toEqual([]);
   });
 });
 
@@ -170,6 +183,23 @@ describe('a shared store that does not answer', () => {
     await h.watches.follow(sim.containerId, d, true, () => (heard += 1), ac.signal);
     await writeFile(host(`${d}/x`), 'x');
     await expect.poll(() => heard, { timeout: 5_000 }).toBeGreaterThan(0);
+    ac.abort();
+  });
+
+  it('a store lost while following: after the lease would have run out, this replica follows the kit itself', async () => {
+    const shared = await openShared(redis.url);
+    const h = new Hoody({ apiUrl: sim.apiUrl, shared }, sim.token);
+    const d = '/home/user/shared-w4';
+    await mkdir(host(d), { recursive: true });
+    let heard = 0;
+    const ac = new AbortController();
+    await h.watches.follow(sim.containerId, d, true, () => (heard += 1), ac.signal);
+    await shared.close();
+    const lost = Date.now();
+    let n = 0;
+    // Changes keep coming; once it follows by itself (about LEASE_MS after the loss) it hears them.
+    await expect.poll(async () => (await writeFile(host(`${d}/x${n++}`), 'x'), heard), { timeout: 8_000, interval: 200 }).toBeGreaterThan(0);
+    expect(Date.now() - lost).toBeGreaterThanOrEqual(2_000);
     ac.abort();
   });
 });
