@@ -69,6 +69,9 @@ class Group {
   holding?: AbortController;
   state?: State;
   renewedAt = 0;
+  /** When the holder last stored the state (it is refreshed well before STATE_MS runs out). */
+  savedAt = 0;
+  ticking = false;
   /** Set while the store is unreachable and this replica follows the kit by itself. */
   local?: AbortController;
 
@@ -149,7 +152,8 @@ export class SharedWatches {
 
   /** Renew or take the lease; hold or stop holding accordingly; fall back while the store fails. */
   async #tick(g: Group): Promise<void> {
-    if (g.closed) return;
+    if (g.closed || g.ticking) return;
+    g.ticking = true;
     try {
       const mine = await this.shared.lease(`${g.key}:lease`, LEASE_MS);
       await this.shared.enter(`${g.key}:in`, this.shared.replica, 10_000, MEMBER_MS);
@@ -161,7 +165,7 @@ export class SharedWatches {
       if (mine) g.renewedAt = Date.now();
       if (mine && !g.holding) await this.#hold(g);
       else if (!mine && g.holding) this.#unhold(g);
-      else if (mine && g.state) await this.shared.set(`${g.key}:state`, g.state, STATE_MS);
+      else if (mine && g.state && Date.now() - g.savedAt > STATE_MS / 10) await this.#save(g, g.state);
     } catch {
       if (g.closed || Date.now() - g.renewedAt < LEASE_MS) return;
       // Our lease (if any) has run out and the store does not answer: follow the kit from here.
@@ -171,7 +175,15 @@ export class SharedWatches {
         const ac = g.local;
         this.local(g.containerId, g.dir, (b) => !ac.signal.aborted && g.subs.forEach((s) => filter(b, s)), ac.signal).catch(() => undefined);
       }
+    } finally {
+      g.ticking = false;
     }
+  }
+
+  async #save(g: Group, state: State): Promise<void> {
+    g.state = state;
+    await this.shared.set(`${g.key}:state`, state, STATE_MS);
+    g.savedAt = Date.now();
   }
 
   /** Start following the kit watcher from the stored cursor (arming one when there is none). */
@@ -199,7 +211,7 @@ export class SharedWatches {
   /** A new kit watcher on the group's directory; its state stored for whoever holds next. */
   async #arm(g: Group, signal: AbortSignal): Promise<State> {
     const state = { watcher: await this.kit.create(g.containerId, [g.dir], signal), cursor: 0 };
-    await this.shared.set(`${g.key}:state`, state, STATE_MS);
+    await this.#save(g, state);
     return state;
   }
 
@@ -215,8 +227,7 @@ export class SharedWatches {
         // this batch (heard twice) rather than skip it.
         await this.shared.publish(`${g.key}:ev`, { paths });
         if (signal.aborted) return;
-        g.state = { watcher: st.watcher, cursor: parseCursor(r.cursor).sinceId };
-        await this.shared.set(`${g.key}:state`, g.state, STATE_MS);
+        await this.#save(g, { watcher: st.watcher, cursor: parseCursor(r.cursor).sinceId });
         failures = 0;
       } catch (err) {
         if (signal.aborted) return;
@@ -250,6 +261,8 @@ export class SharedWatches {
     await g.ready.catch(() => undefined);
     this.#unhold(g); // a join still under way when the last subscriber left may have taken the lease
     await g.unlisten?.();
+    // A new subscriber here already started a new group for this directory: it keeps our place.
+    if (this.#groups.has(g.key)) return;
     await this.shared.leave(`${g.key}:in`, this.shared.replica);
     await this.shared.release(`${g.key}:lease`);
     // Anyone still in? A probe that gets in where at most one may be means nobody is.

@@ -171,6 +171,26 @@ describe('one upstream watcher across replicas (--redis)', () => {
   });
 });
 
+describe('a subscriber leaving and one coming back at once on one replica', () => {
+  it('keeps the one watcher (the leaving group does not remove what the new one follows)', async () => {
+    const r = replicas.find((_, i) => i !== killed)!;
+    const d = '/home/user/shared-w5';
+    await mkdir(host(d), { recursive: true });
+    const start = sim.requests.length;
+    const first = new AbortController();
+    await r.h.watches.follow(sim.containerId, d, true, () => undefined, first.signal);
+    let heard = 0;
+    const second = new AbortController();
+    first.abort();
+    await r.h.watches.follow(sim.containerId, d, true, () => (heard += 1), second.signal);
+    await writeFile(host(`${d}/z`), 'z');
+    await expect.poll(() => heard, { timeout: 5_000 }).toBeGreaterThan(0);
+    expect(watchersCreated(start)).toBe(1);
+    expect(watchRequests(start).filter((q) => q.method === 'DELETE')).toEqual([]);
+    second.abort();
+  });
+});
+
 describe('a shared store that does not answer', () => {
   it('falls back to following from this replica: the subscriber still hears the change', async () => {
     const shared = await openShared(redis.url);
