@@ -113,7 +113,7 @@ export class Hoody {
   }
   /** Watchers this principal made, by container + paths, so a repeat watch reuses one. */
   get watches(): Watches {
-    return (this.#watches ??= new Watches(this.watch, new Lru(100)));
+    return (this.#watches ??= new Watches(this.watch, new Lru(100), this.shared));
   }
 
   /** This principal's displays: frames, serialised input, displays made on first use. */
