@@ -77,7 +77,9 @@ export async function main(): Promise<void> {
     try {
       const { openShared } = await import('./core/shared.js');
       const shared = (config.shared = await openShared(config.redis));
-      cleanups.unshift(() => shared.close()); // closed last: draining calls may still use it
+      const { releaseShared } = await import('./core/hoody.js');
+      // Last: draining calls may still use the store; leases go first so another replica takes them at once.
+      cleanups.unshift(() => releaseShared().then(() => shared.close()));
     } catch (err) {
       say(err instanceof Error ? err.message : String(err));
       await stop(2);

@@ -113,7 +113,11 @@ export class Hoody {
   }
   /** Watchers this principal made, by container + paths, so a repeat watch reuses one. */
   get watches(): Watches {
-    return (this.#watches ??= new Watches(this.watch, new Lru(100)));
+    return (this.#watches ??= new Watches(this.watch, new Lru(100), this.shared));
+  }
+  /** Release this view's leases in the shared store (a stopping replica). */
+  async releaseShared(): Promise<void> {
+    await this.#watches?.close();
   }
 
   /** This principal's displays: frames, serialised input, displays made on first use. */
@@ -305,6 +309,11 @@ const principals = new Tenants<Hoody>({ trial: 64, trusted: 1024, isTrusted: (h)
 
 const keyOf = (config: HoodyConfig, token: string) =>
   createHash('sha256').update(`${config.apiUrl}\0${config.realm ?? ''}\0${config.defaultContainer ?? ''}\0${token}`).digest('hex');
+
+/** Give up what the cached views hold in the shared store (watch leases), for another replica to take at once. */
+export async function releaseShared(): Promise<void> {
+  await Promise.allSettled([...principals.values()].map((h) => h.releaseShared()));
+}
 
 /** The Hoody view of one credential, reused while it is in use. */
 export function hoodyFor(config: HoodyConfig, token: string): Hoody {

@@ -6,6 +6,9 @@
 import { HoodyError } from './errors.js';
 import type { EventPage, WatchEvent, WatchKit } from './kits/watch.js';
 import { poll, resumable, type StreamEvent } from './streams.js';
+import type { Shared } from './shared.js';
+import type { SharedWatches } from './shared-watch.js';
+import { observe } from '../observe.js';
 
 export interface WatchResult {
   events: WatchEvent[];
@@ -28,10 +31,13 @@ export function parseCursor(cursor: string): { watcherId: string; sinceId: numbe
 
 export class Watches {
   readonly #mine: string[] = [];
+  #shared?: Promise<SharedWatches>;
 
   constructor(
     private readonly kit: WatchKit,
     private readonly store: Store,
+    /** This credential's shared store (--redis); absent: every follow stays in process. */
+    private readonly shared?: Shared,
   ) {}
 
   #key(containerId: string, paths: string[]) {
@@ -61,10 +67,17 @@ export class Watches {
    * aborts. A file is watched through its directory, so editors that replace it by rename are
    * seen. Resolves once the watcher is in place. Transient failures resume from the cursor; a lost
    * cursor re-arms the watch and reports a change (the state may have moved); repeated failures
-   * end the watch.
+   * end the watch. With a shared store (--redis), one replica follows the kit for all of them
+   * (shared-watch.ts).
    */
   async follow(containerId: string, path: string, isDir: boolean, changed: () => void, signal: AbortSignal): Promise<void> {
     const dir = isDir ? path : path.slice(0, path.lastIndexOf('/')) || '/';
+    if (this.shared) return (await this.#sharedWatches()).follow(containerId, dir, path, isDir, changed, signal);
+    return this.#followDir(containerId, dir, (b) => (!b || b.some((e) => isDir || e.path === path || e.oldPath === path)) && changed(), signal);
+  }
+
+  /** The in-process follow of one directory: every batch of changes (`null`: cursor lost, re-armed). */
+  async #followDir(containerId: string, dir: string, onBatch: (b: WatchEvent[] | null) => void, signal: AbortSignal): Promise<void> {
     const arm = async (s: AbortSignal) => (await this.wait(containerId, { paths: [dir], until: Date.now(), signal: s })).cursor;
     const batches = resumable<WatchEvent[] | null>({
       since: await arm(signal),
@@ -74,9 +87,31 @@ export class Watches {
       retryable: () => true,
       open: (cursor, s) => this.#batches(containerId, cursor!, [dir], s),
     });
+    // This replica follows the kit for this subscriber: an upstream watcher held, for /metrics.
+    observe.gauge('watchers', 1);
     void (async () => {
-      for await (const b of batches) if (!b.data || b.data.some((e) => isDir || e.path === path || e.oldPath === path)) changed();
-    })().catch(() => undefined);
+      for await (const b of batches) onBatch(b.data);
+    })()
+      .catch(() => undefined)
+      .finally(() => observe.gauge('watchers', -1));
+  }
+
+  /** The cross-replica follower, loaded on first use (only --redis needs it). */
+  #sharedWatches(): Promise<SharedWatches> {
+    return (this.#shared ??= import('./shared-watch.js').then(
+      ({ SharedWatches }) =>
+        new SharedWatches(
+          this.shared!,
+          this.kit,
+          (c, since, until, signal) => this.wait(c, { since, until, signal }),
+          (c, dir, onBatch, signal) => this.#followDir(c, dir, onBatch, signal),
+        ),
+    ));
+  }
+
+  /** Leave every cross-replica watch (drain): leases are released for another replica to take. */
+  async close(): Promise<void> {
+    if (this.#shared) await (await this.#shared).close();
   }
 
   /** One long wait from `cursor` as stream events: a batch of changes, or `null` when the cursor was lost and the watch re-armed. */
