@@ -40,6 +40,8 @@ describe('state shared across replicas', () => {
     const agentCalls = () => t.sim.requests.filter((q) => q.host === 'agent').length;
     const clients: Connected[] = await Promise.all(Array.from({ length: 10 }, (_, i) => t.connect(i % 2 ? '2026-07-28' : '2025-11-25', (i % 3) + 1)));
     try {
+      // Each replica has met the credential and the container already: the ten agent calls start together.
+      for (const c of clients) expect((await call(c.client, 'container_get', { container: t.sim.containerId })).isError).toBe(false);
       const [claims, kit] = [authorize(), agentCalls()];
       const results = await Promise.all(clients.map((c) => call(c.client, 'agent_sessions', { container: t.sim.containerId })));
       for (const r of results) expect(r.isError, r.text).toBe(false);
