@@ -79,6 +79,7 @@ async function phase(c: Cluster, lb: Nginx, seconds: number) {
   }
   const connect_s = round((performance.now() - c0) / 1000, 1);
   const lat: number[] = [];
+  const logged = c.replicas.map((r) => r.logs().length);
   const cpu = cpuMeter(c, lb);
   const t0 = performance.now();
   const until = t0 + seconds * 1000;
@@ -99,6 +100,8 @@ async function phase(c: Cluster, lb: Nginx, seconds: number) {
   );
   const wall = (performance.now() - t0) / 1000;
   const cpu_s = cpu();
+  // The replicas' own view (their JSON request lines): time from a request's arrival to its answer.
+  const inReplica = c.replicas.flatMap((r, i) => r.logs().slice(logged[i]).filter((l) => typeof l.tool === 'string').map((l) => Number(l.ms)));
   await Promise.all(clients.map((cl) => cl.close().catch(() => undefined)));
   if (errors.length) console.error(`first errors:\n${[...new Set(errors)].slice(0, 5).join('\n')}`);
   return {
@@ -108,6 +111,8 @@ async function phase(c: Cluster, lb: Nginx, seconds: number) {
     p50_ms: round(pct(lat, 50), 1),
     p99_ms: round(pct(lat, 99), 1),
     max_ms: round(Math.max(...lat), 1),
+    in_replica_p50_ms: round(pct(inReplica, 50), 1),
+    in_replica_p99_ms: round(pct(inReplica, 99), 1),
     wall_s: round(wall, 1),
     connect_and_first_call_s: connect_s,
     load_avg_1m_before: load_avg_1m,
