@@ -4,7 +4,7 @@
  * process: separate Hoody instances, each with its own connection (so its own replica id).
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { AgentEvent } from '../../src/core/kits/agent.js';
 import { Hoody } from '../../src/core/hoody.js';
@@ -38,6 +38,10 @@ async function follow(h: Hoody, session: string, ms: number): Promise<AgentEvent
 const limitsConfig = (shared: Shared | undefined, over: Partial<Config> = {}) =>
   ({ apiUrl: sim.apiUrl, maxArgBytes: 1 << 20, maxConcurrency: 3, rateLimit: 1000, shared, ...over }) as Config;
 const refused = (a: Admitted) => ('refuse' in a ? a.refuse : undefined);
+async function freshLimits(): Promise<typeof admissionFor> {
+  vi.resetModules();
+  return (await import('../../src/limits.js')).admissionFor;
+}
 
 beforeAll(async () => {
   [redis, sim] = await Promise.all([startRedis(), simFor({ idleReapMs: 600, resultTtlMs: 600 })]);
@@ -116,8 +120,10 @@ describe('state shared by replicas on a real redis-server', () => {
     await raw.flushall();
     const [a, b] = [await openShared(redis.url), await openShared(redis.url)];
     stores.push(a, b);
-    const onA = admissionFor(limitsConfig(a), sim.token);
-    const onB = admissionFor(limitsConfig(b), sim.token);
+    // Each replica is its own process: a fresh copy of the module, with its own local limiters.
+    const [limitsA, limitsB] = [await freshLimits(), await freshLimits()];
+    const onA = limitsA(limitsConfig(a), sim.token);
+    const onB = limitsB(limitsConfig(b), sim.token);
     const held = [await onA('exec_run', {}, 30), await onB('exec_run', {}, 30), await onA('exec_run', {}, 30)];
     expect(held.map(refused)).toEqual([undefined, undefined, undefined]);
     expect(refused(await onB('exec_run', {}, 30))).toMatch(/^3 calls are already running for this credential.*--max-concurrency/);
@@ -127,8 +133,8 @@ describe('state shared by replicas on a real redis-server', () => {
     held.forEach(release);
 
     await raw.flushall();
-    const rateA = admissionFor(limitsConfig(a, { rateLimit: 4, maxConcurrency: 100 }), sim.token);
-    const rateB = admissionFor(limitsConfig(b, { rateLimit: 4, maxConcurrency: 100 }), sim.token);
+    const rateA = limitsA(limitsConfig(a, { rateLimit: 4, maxConcurrency: 100 }), sim.token);
+    const rateB = limitsB(limitsConfig(b, { rateLimit: 4, maxConcurrency: 100 }), sim.token);
     const starts = [await rateA('x', {}, 30), await rateB('x', {}, 30), await rateA('x', {}, 30), await rateB('x', {}, 30)];
     expect(starts.map(refused)).toEqual([undefined, undefined, undefined, undefined]);
     expect(refused(await rateB('x', {}, 30))).toMatch(/rate limit of 4 calls a minute.*--rate-limit/);
