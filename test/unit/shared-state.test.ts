@@ -141,13 +141,21 @@ describe('state shared by replicas on a real redis-server', () => {
   });
 
   it('every key is namespaced by a hash, never the token, and expires', async () => {
+    await raw.flushall();
+    const h = await replica();
+    await h.jobs.run(sim.containerId, { command: 'echo keys' }, { until: Date.now() + 5_000 });
+    sim.agent.script('keys', [{ text: 'K' }]);
+    await follow(h, await h.agent.start(sim.containerId, { prompt: 'keys' }), 3_000);
+    const gate = await admissionFor(limitsConfig(stores.at(-1)), sim.token)('exec_run', {}, 30); // held: its place is a key
+    await waitFor('the background writes', async () => (await raw.keys('*')).length >= 5);
     const keys = await raw.keys('*');
-    expect(keys.length).toBeGreaterThan(0);
+    expect(new Set(keys.map((k) => k.split(':')[2]))).toEqual(new Set(['job', 'agent', 'claim', 'limits']));
     for (const k of keys) {
       expect(k).not.toContain(sim.token);
       expect(k).toMatch(/^hoody-mcp:[0-9a-f]{32}:/);
       expect(await raw.pttl(k), k).toBeGreaterThan(0);
     }
+    if ('release' in gate) gate.release();
   });
 
   it('a Redis that died fails no call: each falls back to what the replica holds', async () => {
