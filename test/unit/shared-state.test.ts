@@ -5,14 +5,16 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Config } from '../../src/config.js';
 import type { AgentEvent } from '../../src/core/kits/agent.js';
 import { Hoody } from '../../src/core/hoody.js';
-import { openShared, type Shared } from '../../src/core/shared.js';
+import { InMemoryTransport } from '@modelcontextprotocol/client';
+import { parseConfig, type Config } from '../../src/config.js';
+import { credentialSpace, openShared, type Shared } from '../../src/core/shared.js';
+import { createServer } from '../../src/server.js';
 import { admissionFor } from '../../src/limits.js';
 import type { Admitted } from '../../src/mcp/build.js';
 import type { Sim } from '../../src/sim/index.js';
-import { simFor, waitFor } from '../helpers/shared.js';
+import { call, clientFor, simFor, waitFor } from '../helpers/shared.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
 let redis: RedisServer;
@@ -114,6 +116,40 @@ describe('state shared by replicas on a real redis-server', () => {
     sim.agent.expireClaims(sim.token);
     for (const r of rs) await r.agent.kit.list(sim.containerId); // each is refused once, and takes the first re-mint
     expect(authorizeCalls() - before).toBe(2);
+  });
+
+  it('a claim lock whose holder died lapses, and one waiting replica mints for all', async () => {
+    await raw.flushall();
+    const rs = await Promise.all([1, 2, 3].map(() => replica()));
+    const ns = credentialSpace(sim.apiUrl, undefined, sim.token);
+    await raw.set(`hoody-mcp:${ns}:claim-lock:${sim.containerId}`, '"a replica that died"', 'PX', 400);
+    const before = authorizeCalls();
+    const t0 = Date.now();
+    await Promise.all(rs.map((r) => r.agent.kit.list(sim.containerId)));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
+    expect(authorizeCalls() - before).toBe(1);
+  });
+
+  it('tool calls through the MCP server are admitted by the counts in Redis', async () => {
+    await raw.flushall();
+    const config = parseConfig(['--container', sim.containerId, '--max-concurrency', '1'], { HOODY_API_URL: sim.apiUrl, HOODY_TOKEN: sim.token });
+    config.shared = stores.at(-1);
+    const server = createServer(config, { token: config.token }, { remote: false, subscriptions: 'own' });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = clientFor('2025-11-25');
+    await client.connect(clientSide);
+    try {
+      const slow = call(client, 'exec_run', { command: 'sleep 0.5; echo slow-done' });
+      const ns = credentialSpace(sim.apiUrl, undefined, sim.token);
+      await waitFor('the slow call to hold its place in Redis', async () => (await raw.zcard(`hoody-mcp:${ns}:limits:running`)) === 1);
+      expect((await call(client, 'exec_run', { command: 'echo second' })).text).toMatch(/1 calls are already running for this credential/);
+      expect((await slow).text).toContain('slow-done');
+      expect((await call(client, 'exec_run', { command: 'echo third' })).text).toContain('third');
+    } finally {
+      await client.close();
+      await server.close();
+    }
   });
 
   it('--max-concurrency and --rate-limit count calls on every replica', async () => {
