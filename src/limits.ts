@@ -2,11 +2,18 @@
  * Per-credential admission: how many tool calls one credential may run at once, how many it
  * may start per minute, how large one call's arguments may be. Every refusal names the limit
  * and the flag (and env twin) that raises it.
+ *
+ * With a store shared by replicas (--redis), both limits count the credential's calls on every
+ * replica: its running calls are places in one counted set (each held at most the call's
+ * deadline + a margin, so a replica that died gives its places back), its starts one token
+ * bucket. A store that fails gives way to this replica's own count for that call.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
+import { orLocal, inBackground } from './core/fallback.js';
 import { Lru } from './core/lru.js';
-import type { Admission } from './mcp/build.js';
+import { credentialSpace, type Shared } from './core/shared.js';
+import type { Admission, Admitted } from './mcp/build.js';
 
 class Limiter {
   running = 0;
@@ -42,20 +49,59 @@ const size = (n: number) => (n >= KIB * KIB ? `${+(n / KIB / KIB).toFixed(1)} Mi
 /** The admission check for one credential's calls. */
 export function admissionFor(config: Config, token: string | undefined): Admission {
   const key = createHash('sha256').update(`${config.rateLimit}\0${token ?? ''}`).digest('hex');
-  return (_tool, args) => {
+  // The credential's namespace in the shared store: a hash, never the token.
+  const shared = config.shared?.scope(credentialSpace(config.apiUrl, config.realm, token ?? ''));
+  return (_tool, args, deadlineS) => {
     const bytes = Buffer.byteLength(JSON.stringify(args ?? {}));
     if (bytes > config.maxArgBytes) {
       return { refuse: `arguments of ${size(bytes)} are over the ${size(config.maxArgBytes)} limit (--max-arg-bytes / HOODY_MAX_ARG_BYTES raises it)`, hint: 'send large content in parts, or as a transfer' };
     }
     const l = limiters.getOrCreate(key, () => new Limiter(config.rateLimit));
-    if (l.running >= config.maxConcurrency) {
-      return { refuse: `${l.running} calls are already running for this credential, the limit (--max-concurrency / HOODY_MAX_CONCURRENCY raises it)`, hint: 'wait for one to finish, then retry' };
-    }
-    if (!l.take()) {
-      return { refuse: `over the rate limit of ${config.rateLimit} calls a minute for this credential (--rate-limit / HOODY_RATE_LIMIT raises it)`, hint: `retry in ${l.waitS} s` };
-    }
-    l.running++;
-    let released = false;
-    return { release: () => void (released || ((released = true), l.running--)) };
+    return shared ? admitShared(shared, l, config, deadlineS) : admitLocal(l, config);
   };
+}
+
+const busy = (running: number): Admitted => ({
+  refuse: `${running} calls are already running for this credential, the limit (--max-concurrency / HOODY_MAX_CONCURRENCY raises it)`,
+  hint: 'wait for one to finish, then retry',
+});
+const limited = (config: Config, waitS: number): Admitted => ({
+  refuse: `over the rate limit of ${config.rateLimit} calls a minute for this credential (--rate-limit / HOODY_RATE_LIMIT raises it)`,
+  hint: `retry in ${waitS} s`,
+});
+
+/** This replica's own count (no shared store, or it failed). */
+function admitLocal(l: Limiter, config: Config): Admitted {
+  if (l.running >= config.maxConcurrency) return busy(l.running);
+  if (!l.take()) return limited(config, l.waitS);
+  l.running++;
+  let released = false;
+  return { release: () => void (released || ((released = true), l.running--)) };
+}
+
+const FAILED = Symbol('failed');
+const failed = (): typeof FAILED => FAILED;
+/** How long a place outlives its call's deadline at most (then it lapses, as when its replica died). */
+const PLACE_MARGIN_S = 90;
+
+/** Counted on every replica: a place among the credential's running calls, then a start from its bucket. */
+async function admitShared(shared: Shared, l: Limiter, config: Config, deadlineS: number | null): Promise<Admitted> {
+  const id = randomUUID();
+  const ttlMs = ((deadlineS ?? 3600) + PLACE_MARGIN_S) * 1000;
+  const running = await orLocal(shared, (s) => s.enter('limits:running', id, config.maxConcurrency, ttlMs), failed);
+  if (running === FAILED) return admitLocal(l, config);
+  if (running !== undefined) return busy(running);
+  const leave = () => inBackground(shared, (s) => s.leave('limits:running', id));
+  const waitS = await orLocal(shared, (s) => s.take(`limits:rate:${config.rateLimit}`, config.rateLimit), failed);
+  if (waitS === FAILED) {
+    leave();
+    return admitLocal(l, config);
+  }
+  if (waitS > 0) {
+    leave();
+    return limited(config, waitS);
+  }
+  l.running++; // counted here too, for the calls that fall back while this one runs
+  let released = false;
+  return { release: () => void (released || ((released = true), l.running--, leave())) };
 }

@@ -5,8 +5,17 @@
  *   X-Hoody-Token: the same token that minted it
  * (seed-agent.md §2). Cached per container until shortly before `expires_in` runs out (the seeds
  * disagree on the TTL, so the returned value is trusted); re-minted when the kit refuses it.
+ *
+ * With a store shared by replicas (`shared`, --redis), a claim minted by one replica is kept
+ * there until its refresh time and used by all; minting is single-flight across replicas: the
+ * replica that takes a short lock mints, the others poll for its claim (bounded) and mint
+ * themselves only if it never comes (the lock holder died or is too slow).
  */
 import type { ContainerClaim, ControlPlane } from './control.js';
+import { inBackground, orLocal } from './fallback.js';
+import { sleep } from './http.js';
+import { Lru } from './lru.js';
+import type { Shared } from './shared.js';
 
 /** Kits that want a claim; every other kit URL is a capability by itself [S:475]. */
 export const CLAIM_KITS = new Set(['workspaces', 'agent']);
@@ -19,11 +28,20 @@ interface Cached {
   refreshAt: number;
 }
 
+/** How long one replica may hold the minting lock; how often the others look for its claim; how long they wait at most. */
+const LOCK_MS = 5_000;
+const POLL_MS = 50;
+const WAIT_MS = 2 * LOCK_MS;
+
 export class Claims {
   readonly #cache = new Map<string, Cached>();
   readonly #pending = new Map<string, Promise<Cached>>();
-  /** Hears each claim minted (so it can be kept out of output). */
+  /** Per container, the signature of the claim a kit last refused (not to be taken back from the store). */
+  readonly #refused = new Lru<string>(500);
+  /** Hears each claim minted or taken from the shared store (so it can be kept out of output). */
   onMint?: (claim: ContainerClaim) => void;
+  /** This credential's part of the store the replicas share, when there is one. */
+  shared?: Shared;
 
   constructor(private readonly control: ControlPlane) {}
 
@@ -35,24 +53,58 @@ export class Claims {
   }
 
   invalidate(containerId: string): void {
+    const c = this.#cache.get(containerId);
     this.#cache.delete(containerId);
+    // The shared copy, if it is this one, is deleted by the next mint (not blindly here: another replica may have replaced it).
+    if (this.shared && c) this.#refused.set(containerId, c.claim.signature_hex);
   }
 
   #mint(containerId: string, signal?: AbortSignal): Promise<Cached> {
     const inflight = this.#pending.get(containerId);
     if (inflight) return inflight;
-    const p = this.control
-      .authorize(containerId, signal)
-      .then((r) => {
-        this.onMint?.(r.container_claim);
-        const ttlMs = Math.max(10, Number(r.expires_in) || 3600) * 1000;
-        // Refresh at 80% of the lifetime, and never later than a minute before expiry.
-        const c = { claim: r.container_claim, refreshAt: Date.now() + Math.min(ttlMs * 0.8, Math.max(ttlMs - 60_000, ttlMs / 2)) };
-        this.#cache.set(containerId, c);
-        return c;
-      })
-      .finally(() => this.#pending.delete(containerId));
+    const p = (this.shared ? this.#obtain(this.shared, containerId, signal) : this.#authorize(containerId, signal)).finally(() => this.#pending.delete(containerId));
     this.#pending.set(containerId, p);
     return p;
+  }
+
+  async #authorize(containerId: string, signal?: AbortSignal): Promise<Cached> {
+    const r = await this.control.authorize(containerId, signal);
+    const ttlMs = Math.max(10, Number(r.expires_in) || 3600) * 1000;
+    // Refresh at 80% of the lifetime, and never later than a minute before expiry.
+    return this.#adopt(containerId, { claim: r.container_claim, refreshAt: Date.now() + Math.min(ttlMs * 0.8, Math.max(ttlMs - 60_000, ttlMs / 2)) });
+  }
+
+  #adopt(containerId: string, c: Cached): Cached {
+    this.onMint?.(c.claim);
+    this.#cache.set(containerId, c);
+    return c;
+  }
+
+  #usable(containerId: string, c: Cached | undefined): boolean {
+    return !!c?.claim && typeof c.claim.signature_hex === 'string' && typeof c.refreshAt === 'number' && Date.now() < c.refreshAt && c.claim.signature_hex !== this.#refused.get(containerId);
+  }
+
+  /** The claim from the shared store, or minted here under the lock (the others wait for it); a failing store: minted here. */
+  async #obtain(shared: Shared, containerId: string, signal?: AbortSignal): Promise<Cached> {
+    const key = `claim:${containerId}`;
+    const lock = `claim-lock:${containerId}`;
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const there = await orLocal(shared, (s) => s.get<Cached>(key), () => null);
+      if (there === null) return this.#authorize(containerId, signal);
+      if (there && this.#usable(containerId, there)) return this.#adopt(containerId, there);
+      if (there && there.claim?.signature_hex === this.#refused.get(containerId)) await orLocal(shared, (s) => s.del(key), () => undefined);
+      const mine = await orLocal(shared, (s) => s.lease(lock, LOCK_MS), () => null);
+      if (mine !== false || Date.now() >= deadline) {
+        try {
+          const c = await this.#authorize(containerId, signal);
+          await orLocal(shared, (s) => s.set(key, c, c.refreshAt - Date.now()), () => undefined);
+          return c;
+        } finally {
+          if (mine) inBackground(shared, (s) => s.release(lock));
+        }
+      }
+      await sleep(POLL_MS, signal);
+    }
   }
 }

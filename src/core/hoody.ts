@@ -92,6 +92,7 @@ export class Hoody {
     if (!this.#kits) {
       this.#kits = new Kits(this.resolver, this.control);
       this.#kits.claims.onMint = (c) => [c.payload_b64, c.signature_hex, JSON.stringify(c)].forEach((v) => this.secrets.add(v));
+      this.#kits.claims.shared = this.shared;
     }
     return this.#kits;
   }
@@ -106,7 +107,7 @@ export class Hoody {
     return (this.#edits ??= new FileEdits(this.files, new Lru(2000)));
   }
   get jobs(): Jobs {
-    return (this.#jobs ??= new Jobs(this.terminal));
+    return (this.#jobs ??= new Jobs(this.terminal, this.shared));
   }
   get watch(): WatchKit {
     return (this.#watch ??= new WatchKit(this.kits));
@@ -131,7 +132,7 @@ export class Hoody {
 
   /** Agent sessions: the agent kit and what this principal has been shown of each turn. */
   get agent(): AgentTurns {
-    return (this.#agent ??= new AgentTurns(new AgentKit(this.kits)));
+    return (this.#agent ??= new AgentTurns(new AgentKit(this.kits), this.shared));
   }
 
   get daemon(): DaemonKit {

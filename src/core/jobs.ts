@@ -12,6 +12,8 @@ import { HoodyError } from './errors.js';
 import { Lru } from './lru.js';
 import { sleep } from './http.js';
 import { poll } from './streams.js';
+import { inBackground, orLocal } from './fallback.js';
+import type { Shared } from './shared.js';
 import { JOB_TERMINAL_IDS, type CommandResult, type TerminalKit } from './kits/terminal.js';
 
 export interface JobState extends CommandResult {
@@ -75,7 +77,11 @@ export class Jobs {
   /** How much of each job's output a caller has already been shown (so a status shows only what is new). */
   readonly #seen = new Lru<number>(MAX_KEPT * 4);
 
-  constructor(private readonly terminal: TerminalKit) {}
+  /** `shared`: this credential's part of the store the replicas share (--redis): finished jobs are kept there too. */
+  constructor(
+    private readonly terminal: TerminalKit,
+    private readonly shared?: Shared,
+  ) {}
 
   /**
    * Start a command in a fresh pinned session. No session listing first: a random id among 20,000
@@ -123,7 +129,20 @@ export class Jobs {
   #keep(containerId: string, state: JobState) {
     if (!state.done) return;
     const output = state.output.length > MAX_KEPT_OUTPUT ? state.output.slice(-MAX_KEPT_OUTPUT) : state.output;
-    this.#kept.set(this.#keyOf(containerId, state.job), { state: { ...state, output }, at: Date.now() });
+    const kept = { state: { ...state, output }, at: Date.now() };
+    const key = this.#keyOf(containerId, state.job);
+    this.#kept.set(key, kept);
+    // Any replica may be asked for it once the kit has forgotten it.
+    inBackground(this.shared, (s) => s.set(`job:${key}`, kept, KEEP_MS));
+  }
+
+  /** A finished job another replica kept (the kit has forgotten it), now kept here too. */
+  async #sharedState(containerId: string, job: string): Promise<JobState | undefined> {
+    const key = this.#keyOf(containerId, job);
+    const kept = await orLocal(this.shared, (s) => s.get<{ state: JobState; at: number }>(`job:${key}`), () => undefined);
+    if (!kept?.state?.done || typeof kept.state.output !== 'string' || Date.now() - kept.at >= KEEP_MS) return undefined;
+    this.#kept.set(key, kept);
+    return kept.state;
   }
 
   /** A finished job's state kept here, while it is younger than KEEP_MS. */
@@ -182,6 +201,8 @@ export class Jobs {
     if (kept) return kept;
     const r = await this.terminal.resultOrUndefined(containerId, commandId, signal);
     if (!r) {
+      const elsewhere = this.shared && (await this.#sharedState(containerId, job));
+      if (elsewhere) return elsewhere;
       throw new HoodyError({
         kind: 'not_found',
         source: 'exec',

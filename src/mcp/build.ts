@@ -59,7 +59,12 @@ function redactResult(r: CallToolResult, redact: Redact, keepLinks: boolean): Ca
 }
 
 /** Admission of one tool call: `release` when it ends, or a refusal with what to do. */
-export type Admission = (tool: string, args: unknown) => { release(): void } | { refuse: string; hint?: string };
+export type Admitted = { release(): void } | { refuse: string; hint?: string };
+/**
+ * `deadlineS`: the call's deadline (null: none), a bound on how long it may hold its place.
+ * Synchronous on one machine; a promise when the limits are counted across replicas.
+ */
+export type Admission = (tool: string, args: unknown, deadlineS: number | null) => Admitted | Promise<Admitted>;
 
 /**
  * Progress for one call. Besides what the handler reports, a heartbeat goes out whenever nothing
@@ -99,7 +104,8 @@ interface Asking {
 }
 
 async function runTool<D>(def: AnyTool<D>, args: Record<string, unknown>, ctx: ServerContext, opts: BuildOptions<D>, asking: Asking): Promise<CallToolResult | InputRequiredResult> {
-  const gate = opts.admit?.(def.name, args) ?? { release: () => undefined };
+  const admitted = opts.admit?.(def.name, args, def.deadline ? def.deadline(args) : DEFAULT_DEADLINE_S);
+  const gate = (admitted instanceof Promise ? await admitted : admitted) ?? { release: () => undefined };
   if ('refuse' in gate) return refused(fail(gate.refuse, gate.hint));
   try {
     // Asked before the deadline starts: the person gets the question's own 30 s.

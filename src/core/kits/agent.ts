@@ -16,6 +16,11 @@ import { header, parseRetryAfter, type HttpResponse } from '../http.js';
 import type { Kits } from '../kits.js';
 import { Lru } from '../lru.js';
 import { sse } from '../sse.js';
+import { inBackground, orLocal } from '../fallback.js';
+import type { Shared } from '../shared.js';
+
+/** How long a caller's place in a session is remembered across replicas. */
+const CURSOR_KEEP_MS = 6 * 3600_000;
 
 export type GateKind = 'confirm' | 'question';
 
@@ -290,21 +295,38 @@ export class AgentKit {
 
 /**
  * Turns as a caller sees them: what each principal has been shown of each session (a cursor per
- * session, kept here so a status read continues where the last result stopped).
+ * session, kept here so a status read continues where the last result stopped). With a store
+ * shared by replicas (`shared`), the cursor is kept there too: a status read through one replica
+ * continues where a result from another stopped.
  */
 export class AgentTurns {
   readonly #seen = new Lru<number>(2000);
 
-  constructor(readonly kit: AgentKit) {}
+  constructor(
+    readonly kit: AgentKit,
+    private readonly shared?: Shared,
+  ) {}
 
   #key(c: string, session: string) {
     return `${c}/${session}`;
   }
 
+  /** Tell the other replicas how far this caller has been shown `session`. */
+  #share(c: string, session: string): void {
+    if (!this.shared) return;
+    const k = this.#key(c, session);
+    const seen = this.#seen.get(k);
+    if (seen !== undefined) inBackground(this.shared, (s) => s.set(`agent:${k}`, seen, CURSOR_KEEP_MS));
+  }
+
   /** The last event this caller was shown; for a session it never saw, the kit's newest event. */
   async cursor(c: string, session: string, signal?: AbortSignal): Promise<number> {
     const k = this.#key(c, session);
-    const seen = this.#seen.get(k);
+    let seen = this.#seen.get(k);
+    if (this.shared) {
+      const there = await orLocal(this.shared, (s) => s.get<number>(`agent:${k}`), () => undefined);
+      if (typeof there === 'number' && Number.isFinite(there) && there > (seen ?? -1)) this.#seen.set(k, (seen = there));
+    }
     if (seen !== undefined) return seen;
     const { maxSeq } = await this.kit.replay(c, session, signal);
     this.#seen.set(k, maxSeq);
@@ -325,6 +347,7 @@ export class AgentTurns {
     } else {
       session = await this.kit.create(c, { model: opts.model }, signal);
       this.#seen.set(this.#key(c, session), 0);
+      this.#share(c, session);
     }
     await this.kit.send(c, session, opts.prompt, signal);
     return session;
@@ -335,6 +358,14 @@ export class AgentTurns {
    * is not auto-approved, or `until` passes. Each yielded event counts as shown.
    */
   async *follow(c: string, session: string, opts: { until: number; signal: AbortSignal; autoApprove?: boolean }): AsyncGenerator<AgentEvent> {
+    try {
+      yield* this.#follow(c, session, opts);
+    } finally {
+      this.#share(c, session);
+    }
+  }
+
+  async *#follow(c: string, session: string, opts: { until: number; signal: AbortSignal; autoApprove?: boolean }): AsyncGenerator<AgentEvent> {
     const since = await this.cursor(c, session, opts.signal);
     // What is buffered first (without waiting), then the live stream while the turn runs.
     const { events } = await this.kit.replay(c, session, opts.signal);

@@ -1,0 +1,32 @@
+/**
+ * Using the shared store without depending on it: an operation on it that fails (or a store
+ * known to have failed within the last few seconds) gives way to what this process holds, so a
+ * Redis that went away costs a tool call at most one failed command, never the call itself.
+ */
+import type { Shared } from './shared.js';
+
+/** How long a store that failed is left alone before it is tried again. */
+const DOWN_MS = 3_000;
+/** Per connection (a replica id): when it last failed. */
+const downSince = new Map<string, number>();
+
+/** `op` on the shared store; without one, while it is down, or when `op` fails: `local()`. */
+export async function orLocal<T, L = T>(shared: Shared | undefined, op: (s: Shared) => Promise<T>, local: () => L | Promise<L>): Promise<T | L> {
+  if (!shared) return local();
+  const since = downSince.get(shared.replica);
+  if (since !== undefined) {
+    if (Date.now() - since < DOWN_MS) return local();
+    downSince.delete(shared.replica);
+  }
+  try {
+    return await op(shared);
+  } catch {
+    downSince.set(shared.replica, Date.now());
+    return local();
+  }
+}
+
+/** A write nobody waits for (what is kept in process stays the answer if it fails). */
+export function inBackground(shared: Shared | undefined, op: (s: Shared) => Promise<unknown>): void {
+  if (shared) void orLocal(shared, op, () => undefined);
+}
