@@ -36,7 +36,7 @@ export function renderTable(r: R): string {
     for (const [label, k] of [['1 replica', 'one_replica'], ['3 replicas', 'three_replicas']] as const) {
       const v = rep[k] as R;
       rows.push(
-        `| HTTP through nginx to ${label} (Redis), ${rep.clients} clients (npm run bench:replicas, ${String(rep.at).slice(0, 10)}, ${rep.cpus} CPUs, load ${v.load_avg_1m_before}) | ${v.calls_per_s} calls/s, ${v.errors} errors | p50 ${v.p50_ms} ms, p99 ${v.p99_ms} ms | ${k === 'three_replicas' ? `${rep.throughput_ratio_3_to_1}× 1 replica` : ''} |`,
+        `| HTTP through nginx to ${label} (Redis), ${rep.clients} clients (npm run bench:replicas, ${String(rep.at).slice(0, 10)}, ${rep.cpus} CPUs, load ${v.load_avg_1m_before}) | ${v.calls_per_s} calls/s, ${v.errors} errors | p50 ${v.p50_ms} ms, p99 ${v.p99_ms} ms | replicas used ${Math.round((v.cpu_s?.replicas ?? []).reduce((a: number, b: number) => a + b, 0) * 10) / 10} CPU-s in ${v.wall_s} s${k === 'three_replicas' ? `; ${rep.throughput_ratio_3_to_1}× 1 replica` : ''} |`,
       );
     }
   }
