@@ -46,7 +46,9 @@ describe('state shared across replicas', () => {
       const results = await Promise.all(clients.map((c) => call(c.client, 'agent_sessions', { container: t.sim.containerId })));
       for (const r of results) expect(r.isError, r.text).toBe(false);
       expect(agentCalls() - kit).toBeGreaterThanOrEqual(10);
-      expect(authorize() - claims).toBe(1);
+      const t0 = t.sim.requests.find((q) => q.host === 'agent')?.at ?? 0;
+      const seen = t.sim.requests.filter((q) => q.path.endsWith('/authorize') || q.host === 'agent').map((q) => `${q.host === 'api' ? 'authorize' : 'agent'} ${q.status} +${q.at - t0} ms`);
+      expect(authorize() - claims, `requests, from the first agent call: ${seen.join(', ')}`).toBe(1);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
