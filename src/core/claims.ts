@@ -97,6 +97,9 @@ export class Claims {
       const mine = await orLocal(shared, (s) => s.lease(lock, LOCK_MS), () => null);
       if (mine !== false || Date.now() >= deadline) {
         try {
+          // The lock may be ours because another replica has just minted and let go of it: look again.
+          const minted = mine ? await orLocal(shared, (s) => s.get<Cached>(key), () => undefined) : undefined;
+          if (minted && this.#usable(containerId, minted)) return this.#adopt(containerId, minted);
           const c = await this.#authorize(containerId, signal);
           await orLocal(shared, (s) => s.set(key, c, c.refreshAt - Date.now()), () => undefined);
           return c;
