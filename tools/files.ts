@@ -93,7 +93,8 @@ export const fileTools = [
       const { lines, total, stopped } = f.bytes
         ? linesOf(f.bytes, first, first + want - 1, bounds)
         : await deps.files.readLines(id, p, first, first + want - 1, { signal, ...bounds });
-      if (lines.some((l) => l.text.includes('\0'))) {
+      // A NUL shows a binary file; a whole file in hand without one is known text at once (no per-line search).
+      if ((!f.bytes || f.bytes.includes(0)) && lines.some((l) => l.text.includes('\0'))) {
         return reply()
           .text(`${p} is binary (${fmtBytes(f.size)}) — read it as a resource, or file_transfer it`)
           .structured({ size: f.size, binary: true })

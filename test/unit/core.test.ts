@@ -7,7 +7,7 @@ import { localhostLookup, request, readJson } from '../../src/core/http.js';
 import { containersDomain, kitSlug } from '../../src/core/kits.js';
 import { realmBase } from '../../src/core/control.js';
 import { cleanPtyText, kitKeyName } from '../../src/core/kits/terminal.js';
-import { containerPath, linesOf } from '../../src/core/kits/files.js';
+import { containerPath, linesOf, streamedLinesOf } from '../../src/core/kits/files.js';
 import { Secrets } from '../../src/core/secrets.js';
 import { parseJob } from '../../src/core/jobs.js';
 
@@ -247,5 +247,19 @@ describe('linesOf (a whole file in hand)', () => {
     expect(linesOf(file, 3, 3, { maxLineBytes: 10 }).lines).toEqual([{ text: 'yyyyyyyyyy', bytes: 100_000, whole: false, ended: true }]);
     expect(linesOf(Buffer.from('é\nx\n'), 1, 5, { maxLineBytes: 1 }).lines[0]).toMatchObject({ bytes: 2, whole: false }); // cut inside a character
     expect(linesOf(file, 1, 10, { maxBytes: 3 }).lines.length).toBeLessThan(4);
+  });
+
+  it('cuts an ASCII file (string fast path) exactly as the streamed reader does', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), (seed >>> 16) % n);
+    for (let round = 0; round < 3000; round++) {
+      const parts: string[] = [];
+      for (let i = rnd(12); i > 0; i--) parts.push('ab\tc\0\r'.slice(0, rnd(6)).repeat(rnd(4)) + (rnd(3) ? '\n' : ''));
+      const file = Buffer.from(parts.join(''));
+      const from = 1 + rnd(6);
+      const to = from + rnd(8);
+      const bounds = { maxBytes: rnd(3) ? 1 + rnd(30) : undefined, maxLineBytes: rnd(3) ? rnd(8) : undefined, maxScanBytes: rnd(3) ? 1 + rnd(40) : undefined };
+      expect(linesOf(file, from, to, bounds), JSON.stringify({ text: file.toString(), from, to, bounds })).toEqual(streamedLinesOf(file, from, to, bounds));
+    }
   });
 });
