@@ -259,7 +259,17 @@ describe('linesOf (a whole file in hand)', () => {
       const from = 1 + rnd(6);
       const to = from + rnd(8);
       const bounds = { maxBytes: rnd(3) ? 1 + rnd(30) : undefined, maxLineBytes: rnd(3) ? rnd(8) : undefined, maxScanBytes: rnd(3) ? 1 + rnd(40) : undefined };
-      expect(linesOf(file, from, to, bounds), JSON.stringify({ text: file.toString(), from, to, bounds })).toEqual(streamedLinesOf(file, from, to, bounds));
+      const all = streamedLinesOf(file, from, to, bounds);
+      expect(linesOf(file, from, to, bounds), JSON.stringify({ text: file.toString(), from, to, bounds })).toEqual(all);
+      // With the `shown` hint: a prefix of the same lines, up to and including the first line past the budget.
+      const shown = { chars: rnd(20), perLine: rnd(3), lineChars: 1 + rnd(5) };
+      const hinted = linesOf(file, from, to, { ...bounds, shown });
+      let used = 0;
+      let need = 0;
+      while (need < all.lines.length && (used += Math.min(all.lines[need]!.text.length, shown.lineChars) + shown.perLine) <= shown.chars) need++;
+      expect(hinted.lines).toEqual(all.lines.slice(0, hinted.lines.length));
+      expect(hinted.lines.length).toBeGreaterThanOrEqual(Math.min(need + 1, all.lines.length));
+      expect(hinted.total).toBe(all.total);
     }
   });
 });

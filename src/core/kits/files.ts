@@ -153,6 +153,12 @@ export interface LineBounds {
   maxBytes?: number;
   maxLineBytes?: number;
   maxScanBytes?: number;
+  /**
+   * A hint for a caller that shows lines within a character budget, each costing
+   * min(its length, `lineChars`) + `perLine`: lines after the one that takes the total past
+   * `chars` are not needed, so a reader may stop there (`stopped`), that line included.
+   */
+  shown?: { chars: number; perLine: number; lineChars: number };
 }
 
 const boundedLines = (count: number, b: LineBounds) =>
@@ -207,6 +213,10 @@ function asciiLinesOf(s: string, from: number, to: number, b: LineBounds): { lin
   const maxScan = b.maxScanBytes ?? 16 * 1024 * 1024;
   const lines: FileLine[] = [];
   let kept = 0;
+  let shown = 0;
+  const budget = b.shown?.chars ?? Infinity;
+  const perLine = b.shown?.perLine ?? 0;
+  const lineChars = b.shown?.lineChars ?? Infinity;
   let at = start;
   // What BoundedLines.push does with the range as one chunk: whole lines until the count or
   // maxBytes is reached; an unended last line is kept (up to the line cap) for the end.
@@ -219,6 +229,8 @@ function asciiLinesOf(s: string, from: number, to: number, b: LineBounds): { lin
     kept += k;
     if (lines.length >= count) return { lines, total, stopped: false };
     if (kept >= maxBytes) return { lines, total, stopped: true };
+    // Past what can be shown: the lines after this one would only be counted and dropped.
+    if ((shown += Math.min(k, lineChars) + perLine) > budget) return { lines, total, stopped: true };
     at = nl + 1;
   }
   const rest = end - at;
