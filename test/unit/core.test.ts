@@ -10,6 +10,7 @@ import { cleanPtyText, kitKeyName } from '../../src/core/kits/terminal.js';
 import { containerPath, linesOf, streamedLinesOf } from '../../src/core/kits/files.js';
 import { Secrets } from '../../src/core/secrets.js';
 import { parseJob } from '../../src/core/jobs.js';
+import { jsonBytesBound } from '../../src/limits.js';
 
 describe('normalizeError folds every kit error shape', () => {
   it.each([
@@ -271,5 +272,12 @@ describe('linesOf (a whole file in hand)', () => {
       expect(hinted.lines.length).toBeGreaterThanOrEqual(Math.min(need + 1, all.lines.length));
       expect(hinted.total).toBe(all.total);
     }
+  });
+});
+
+describe('admission', () => {
+  it("bounds a call's argument bytes from above without serialising them", () => {
+    const cases: unknown[] = [{}, { a: '' }, { path: '/x', content: 'é'.repeat(100) }, { s: '"\\\n\t\u0001\ud800😀' }, { n: -1.2345678901234567e-308, b: true, z: null, arr: [1, 'x', [], {}, [null]] }, { deep: { er: { still: ['é', 1e21, false] } } }];
+    for (const c of cases) expect(jsonBytesBound(c)).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(c)));
   });
 });
