@@ -88,12 +88,17 @@ export const fileTools = [
       }
       const first = args.offset ?? 1;
       const want = args.limit ?? 2000;
-      // Bounded in the core: a huge line or range costs no more than what can be shown.
-      const bounds = { maxBytes: BUDGET_CHARS * 4, maxLineBytes: LINE_CHARS * 4 };
+      // Bounded in the core: a huge line or range costs no more than what can be shown. Lines past
+      // the budget are not needed either, unless a NUL byte may be among them (binary is told by any
+      // line read).
+      const nul = !f.bytes || f.bytes.includes(0);
+      const shownBound = { chars: BUDGET_CHARS - 400, perLine: 8, lineChars: LINE_CHARS };
+      const bounds = { maxBytes: BUDGET_CHARS * 4, maxLineBytes: LINE_CHARS * 4, ...(nul ? {} : { shown: shownBound }) };
       const { lines, total, stopped } = f.bytes
         ? linesOf(f.bytes, first, first + want - 1, bounds)
         : await deps.files.readLines(id, p, first, first + want - 1, { signal, ...bounds });
-      if (lines.some((l) => l.text.includes('\0'))) {
+      // A NUL shows a binary file; a whole file in hand without one is known text at once (no per-line search).
+      if (nul && lines.some((l) => l.text.includes('\0'))) {
         return reply()
           .text(`${p} is binary (${fmtBytes(f.size)}) — read it as a resource, or file_transfer it`)
           .structured({ size: f.size, binary: true })
@@ -106,8 +111,8 @@ export const fileTools = [
       let used = 0;
       let n = 0;
       for (; n < lines.length; n++) {
-        used += Math.min(lines[n]!.text.length, LINE_CHARS) + 8;
-        if (used > BUDGET_CHARS - 400) break;
+        used += Math.min(lines[n]!.text.length, shownBound.lineChars) + shownBound.perLine;
+        if (used > shownBound.chars) break;
       }
       const cut = (l: FileLine) => `${l.text.slice(0, LINE_CHARS)}… [line cut at ${LINE_CHARS} chars of ${fmtBytes(l.bytes)}${l.ended ? '' : ' or more'}]`;
       const shown = lines.slice(0, n).map((l) => (l.text.length > LINE_CHARS || !l.whole ? cut(l) : l.text));

@@ -30,8 +30,10 @@ export const localhostLookup: LookupFunction = (hostname, options, callback) => 
 
 /** undici (~1 MB of the bundle) is loaded by the first request, not at start-up. */
 let undici: Promise<typeof import('undici')> | undefined;
+/** undici once loaded: a request then reaches it without awaiting its loader (and the dispatcher's). */
+let undiciLoaded: typeof import('undici') | undefined;
 // undici is CommonJS: bundled, its dynamic import yields { default: exports }.
-const loadUndici = () => (undici ??= import('undici').then((m) => ('Agent' in m ? m : (m as unknown as { default: typeof m }).default)));
+const loadUndici = () => (undici ??= import('undici').then((m) => (undiciLoaded = 'Agent' in m ? m : (m as unknown as { default: typeof m }).default)));
 
 let sharedDispatcher: Agent | undefined;
 export async function dispatcher(): Promise<Agent> {
@@ -236,13 +238,13 @@ async function exchange(opts: RequestOptions): Promise<HttpResponse> {
     const unfollow = follow(opts.signal, timeout);
     let res: Dispatcher.ResponseData;
     try {
-      const u = await loadUndici();
+      const u = undiciLoaded ?? (await loadUndici());
       res = await u.request(opts.url, {
         method: method as Dispatcher.HttpMethod,
         headers: { 'user-agent': 'hoody-mcp', ...headers },
         body,
         signal: timeout.signal,
-        dispatcher: await dispatcher(),
+        dispatcher: sharedDispatcher ?? (await dispatcher()),
       });
       clearTimeout(timer);
     } catch (err) {

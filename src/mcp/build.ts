@@ -53,8 +53,19 @@ export type Redact = (text: string, opts: { keepLinks: boolean }) => string;
 
 /** Every text of a result (content and structured) through `redact`. */
 function redactResult(r: CallToolResult, redact: Redact, keepLinks: boolean): CallToolResult {
-  const content = r.content.map((c) => (c.type === 'text' ? { ...c, text: redact(c.text, { keepLinks }) } : c));
-  const structuredContent = r.structuredContent && (JSON.parse(redact(JSON.stringify(r.structuredContent), { keepLinks })) as Record<string, unknown>);
+  const opts = { keepLinks };
+  const content = r.content.map((c) => {
+    if (c.type !== 'text') return c;
+    const text = redact(c.text, opts);
+    return text === c.text ? c : { ...c, text };
+  });
+  // Parsed back only when something was hidden: the JSON sent is the same either way.
+  let structuredContent = r.structuredContent;
+  if (structuredContent) {
+    const json = JSON.stringify(structuredContent);
+    const clean = redact(json, opts);
+    if (clean !== json) structuredContent = JSON.parse(clean) as Record<string, unknown>;
+  }
   return { ...r, content, ...(structuredContent ? { structuredContent } : {}) };
 }
 
@@ -138,6 +149,7 @@ async function runAdmitted<D>(def: AnyTool<D>, args: Record<string, unknown>, ct
     if (opts.remote && def.localOnly) return fail(`${def.name} is not available on a remote server`, def.localOnly);
     const deps = () => opts.deps();
     const scope = def.scope ? await def.scope.resolve(args, deps(), signal) : undefined;
+    let asker: ToolContext<D, unknown>['asker'] | undefined;
     const toolCtx: ToolContext<D, unknown> = {
       get deps() {
         return deps();
@@ -146,8 +158,11 @@ async function runAdmitted<D>(def: AnyTool<D>, args: Record<string, unknown>, ct
       scope,
       progress: progress.report,
       canReportProgress: progress.enabled,
-      asker: askerFor(ctx, asking.codec, asking.capabilities()),
       handBack: opts.handBack,
+      // Made when a handler asks (few do): it reads the request's state and the client's capabilities.
+      get asker() {
+        return (asker ??= askerFor(ctx, asking.codec, asking.capabilities()));
+      },
     };
     const r = await def.handler(args as never, toolCtx);
     if (isInputRequiredResult(r)) return r;

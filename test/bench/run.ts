@@ -37,7 +37,7 @@ import * as z from 'zod';
 serveStdio(() => {
   const s = new McpServer({ name: 'bare', version: '0' });
   s.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
-  s.registerTool('text', { inputSchema: z.object({ n: z.number() }) }, async ({ n }) => ({ content: [{ type: 'text', text: 'x'.repeat(n) }] }));
+  s.registerTool('text', { inputSchema: z.object({ n: z.number(), sample: z.string().optional() }) }, async ({ n, sample }) => ({ content: [{ type: 'text', text: sample ? sample.repeat(Math.ceil(n / sample.length)).slice(0, n) : 'x'.repeat(n) }] }));
   return s;
 });
 `;

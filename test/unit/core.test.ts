@@ -7,9 +7,10 @@ import { localhostLookup, request, readJson } from '../../src/core/http.js';
 import { containersDomain, kitSlug } from '../../src/core/kits.js';
 import { realmBase } from '../../src/core/control.js';
 import { cleanPtyText, kitKeyName } from '../../src/core/kits/terminal.js';
-import { containerPath, linesOf } from '../../src/core/kits/files.js';
+import { containerPath, linesOf, streamedLinesOf } from '../../src/core/kits/files.js';
 import { Secrets } from '../../src/core/secrets.js';
 import { parseJob } from '../../src/core/jobs.js';
+import { jsonBytesBound } from '../../src/limits.js';
 
 describe('normalizeError folds every kit error shape', () => {
   it.each([
@@ -247,5 +248,36 @@ describe('linesOf (a whole file in hand)', () => {
     expect(linesOf(file, 3, 3, { maxLineBytes: 10 }).lines).toEqual([{ text: 'yyyyyyyyyy', bytes: 100_000, whole: false, ended: true }]);
     expect(linesOf(Buffer.from('é\nx\n'), 1, 5, { maxLineBytes: 1 }).lines[0]).toMatchObject({ bytes: 2, whole: false }); // cut inside a character
     expect(linesOf(file, 1, 10, { maxBytes: 3 }).lines.length).toBeLessThan(4);
+  });
+
+  it('cuts an ASCII file (string fast path) exactly as the streamed reader does', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), (seed >>> 16) % n);
+    for (let round = 0; round < 3000; round++) {
+      const parts: string[] = [];
+      for (let i = rnd(12); i > 0; i--) parts.push('ab\tc\0\r'.slice(0, rnd(6)).repeat(rnd(4)) + (rnd(3) ? '\n' : ''));
+      const file = Buffer.from(parts.join(''));
+      const from = 1 + rnd(6);
+      const to = from + rnd(8);
+      const bounds = { maxBytes: rnd(3) ? 1 + rnd(30) : undefined, maxLineBytes: rnd(3) ? rnd(8) : undefined, maxScanBytes: rnd(3) ? 1 + rnd(40) : undefined };
+      const all = streamedLinesOf(file, from, to, bounds);
+      expect(linesOf(file, from, to, bounds), JSON.stringify({ text: file.toString(), from, to, bounds })).toEqual(all);
+      // With the `shown` hint: a prefix of the same lines, up to and including the first line past the budget.
+      const shown = { chars: rnd(20), perLine: rnd(3), lineChars: 1 + rnd(5) };
+      const hinted = linesOf(file, from, to, { ...bounds, shown });
+      let used = 0;
+      let need = 0;
+      while (need < all.lines.length && (used += Math.min(all.lines[need]!.text.length, shown.lineChars) + shown.perLine) <= shown.chars) need++;
+      expect(hinted.lines).toEqual(all.lines.slice(0, hinted.lines.length));
+      expect(hinted.lines.length).toBeGreaterThanOrEqual(Math.min(need + 1, all.lines.length));
+      expect(hinted.total).toBe(all.total);
+    }
+  });
+});
+
+describe('admission', () => {
+  it("bounds a call's argument bytes from above without serialising them", () => {
+    const cases: unknown[] = [{}, { a: '' }, { path: '/x', content: 'é'.repeat(100) }, { s: '"\\\n\t\u0001\ud800😀' }, { n: -1.2345678901234567e-308, b: true, z: null, arr: [1, 'x', [], {}, [null]] }, { deep: { er: { still: ['é', 1e21, false] } } }];
+    for (const c of cases) expect(jsonBytesBound(c)).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(c)));
   });
 });

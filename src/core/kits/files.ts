@@ -153,6 +153,12 @@ export interface LineBounds {
   maxBytes?: number;
   maxLineBytes?: number;
   maxScanBytes?: number;
+  /**
+   * A hint for a caller that shows lines within a character budget, each costing
+   * min(its length, `lineChars`) + `perLine`: lines after the one that takes the total past
+   * `chars` are not needed, so a reader may stop there (`stopped`), that line included.
+   */
+  shown?: { chars: number; perLine: number; lineChars: number };
 }
 
 const boundedLines = (count: number, b: LineBounds) =>
@@ -160,9 +166,15 @@ const boundedLines = (count: number, b: LineBounds) =>
 
 /**
  * Lines `from`-`to` (1-based) of a whole file already in hand, within the same bounds as a
- * ranged read; `total` counts its lines as `cat -n` does.
+ * ranged read; `total` counts its lines as `cat -n` does. An ASCII file (the usual text) is
+ * decoded once and cut with string searches, as the streamed reader would cut it.
  */
 export function linesOf(bytes: Buffer, from: number, to: number, bounds: LineBounds = {}): { lines: FileLine[]; total: number; stopped: boolean } {
+  return isAscii(bytes) ? asciiLinesOf(bytes.toString('latin1'), from, to, bounds) : streamedLinesOf(bytes, from, to, bounds);
+}
+
+/** linesOf through the streamed reader, one chunk (any encoding). Exported for the equivalence test. */
+export function streamedLinesOf(bytes: Buffer, from: number, to: number, bounds: LineBounds = {}): { lines: FileLine[]; total: number; stopped: boolean } {
   let total = 0;
   let start = from === 1 ? 0 : -1;
   let end = bytes.length; // just past line `to`: the reader is given only the lines wanted
@@ -177,6 +189,59 @@ export function linesOf(bytes: Buffer, from: number, to: number, bounds: LineBou
   const stopped = !reader.push(bytes.subarray(start, end));
   if (!stopped) reader.end();
   return { lines: reader.lines, total, stopped: stopped && !reader.done };
+}
+
+/**
+ * streamedLinesOf for a file whose bytes are its characters (ASCII): the same lines, bounds and
+ * flags, found with string searches on one decoded text (a Buffer search per line crosses into
+ * C++ each time: ~35 µs for 1,000 lines, against ~5 here), each line a slice of that text.
+ */
+function asciiLinesOf(s: string, from: number, to: number, b: LineBounds): { lines: FileLine[]; total: number; stopped: boolean } {
+  let total = 0;
+  let start = from === 1 ? 0 : -1;
+  let end = s.length;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) {
+    total += 1;
+    if (total === from - 1) start = i + 1;
+    if (total === to) end = i + 1;
+  }
+  if (s.length && s.charCodeAt(s.length - 1) !== 10) total += 1;
+  if (start === -1 || start >= s.length) return { lines: [], total, stopped: false };
+  const count = to - from + 1;
+  const maxBytes = b.maxBytes ?? 1024 * 1024;
+  const maxLine = b.maxLineBytes ?? 64 * 1024;
+  const maxScan = b.maxScanBytes ?? 16 * 1024 * 1024;
+  const lines: FileLine[] = [];
+  let kept = 0;
+  let shown = 0;
+  const budget = b.shown?.chars ?? Infinity;
+  const perLine = b.shown?.perLine ?? 0;
+  const lineChars = b.shown?.lineChars ?? Infinity;
+  let at = start;
+  // What BoundedLines.push does with the range as one chunk: whole lines until the count or
+  // maxBytes is reached; an unended last line is kept (up to the line cap) for the end.
+  while (at < end) {
+    const nl = s.indexOf('\n', at);
+    if (nl === -1) break;
+    const len = nl - at;
+    const k = Math.min(maxLine, len);
+    lines.push({ text: s.slice(at, at + k), bytes: len, whole: k === len, ended: true });
+    kept += k;
+    if (lines.length >= count) return { lines, total, stopped: false };
+    if (kept >= maxBytes) return { lines, total, stopped: true };
+    // Past what can be shown: the lines after this one would only be counted and dropped.
+    if ((shown += Math.min(k, lineChars) + perLine) > budget) return { lines, total, stopped: true };
+    at = nl + 1;
+  }
+  const rest = end - at;
+  const k = Math.min(maxLine, rest);
+  const lastFull = lines.length === count - 1 && k >= maxLine;
+  if (lastFull || end - start >= maxScan) {
+    if (rest) lines.push({ text: s.slice(at, at + k), bytes: rest, whole: false, ended: false });
+    return { lines, total, stopped: lines.length < count };
+  }
+  if (rest) lines.push({ text: s.slice(at, at + k), bytes: rest, whole: k === rest, ended: true });
+  return { lines, total, stopped: false };
 }
 
 /** A directory's JSON listing, as opposed to a .json file's content (both come as JSON). */
@@ -245,6 +310,13 @@ export class FilesKit {
     if (size !== undefined && size > max) {
       await res.body.dump().catch(() => undefined);
       return { type: 'file', size, mtimeMs };
+    }
+    if (size !== undefined) {
+      // Its length is known and within max (HTTP framing holds the body to it): read in one go,
+      // without an async iterator and a second copy (~70 µs less for 64 KB).
+      const bytes = Buffer.from(await res.body.arrayBuffer());
+      if (json && isListing(bytes)) return { type: 'dir' };
+      return { type: 'file', size: bytes.length, mtimeMs, bytes };
     }
     const chunks: Buffer[] = [];
     let got = 0;
