@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startSim } from '../../src/sim/index.js';
+import { timedCall } from './stats.js';
 
 const CLI = fileURLToPath(new URL('../../bin/cli.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../../bench-results.json', import.meta.url));
@@ -59,15 +60,7 @@ try {
       const client = new Client({ name: `load-${c}`, version: '0' });
       await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${sim.token}` } } }));
       for (let i = 0; i < CALLS; i++) {
-        const call = CALL_MIX[(c + i) % CALL_MIX.length]!;
-        const t = performance.now();
-        try {
-          const r = (await client.callTool(call)) as { isError?: boolean; content: { text?: string }[] };
-          if (r.isError) errors.push(`${call.name}: ${r.content[0]?.text ?? ''}`);
-        } catch (err) {
-          errors.push(`${call.name}: ${(err as Error).message}`);
-        }
-        latencies.push(performance.now() - t);
+        await timedCall(client, CALL_MIX[(c + i) % CALL_MIX.length]!, latencies, errors);
       }
       await client.close();
     }),

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@modelcontextprotocol/client';
 import { startCluster, startNginx, type Cluster, type Nginx } from '../helpers/replicas.js';
 import { renderTable, updateReadme } from './report.js';
-import { pct, round } from './stats.js';
+import { pct, round, timedCall } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLIENTS = Number(process.env.BENCH_REPLICAS_CLIENTS ?? 200);
@@ -86,15 +86,7 @@ async function phase(c: Cluster, lb: Nginx, seconds: number) {
   await Promise.all(
     clients.map(async (client, n) => {
       for (let i = 0; performance.now() < until; i++) {
-        const call = mix[(n + i) % mix.length]!;
-        const t = performance.now();
-        try {
-          const r = (await client.callTool(call)) as { isError?: boolean; content: { text?: string }[] };
-          if (r.isError) errors.push(`${call.name}: ${r.content[0]?.text ?? ''}`);
-        } catch (err) {
-          errors.push(`${call.name}: ${(err as Error).message}`);
-        }
-        lat.push(performance.now() - t);
+        await timedCall(client, mix[(n + i) % mix.length]!, lat, errors);
       }
     }),
   );

@@ -27,3 +27,15 @@ export function rssOf(pid: number): { rss_mb: number; peak_mb: number } | undefi
     return undefined;
   }
 }
+
+/** A tool call as the load benches count it: its latency into `lat`, a failure (thrown or isError) into `errors`. */
+export async function timedCall(client: { callTool(c: { name: string; arguments?: Record<string, unknown> }): Promise<unknown> }, call: { name: string; arguments?: Record<string, unknown> }, lat: number[], errors: string[]): Promise<void> {
+  const t = performance.now();
+  try {
+    const r = (await client.callTool(call)) as { isError?: boolean; content: { text?: string }[] };
+    if (r.isError) errors.push(`${call.name}: ${r.content[0]?.text ?? ''}`);
+  } catch (err) {
+    errors.push(`${call.name}: ${(err as Error).message}`);
+  }
+  lat.push(performance.now() - t);
+}
