@@ -101,6 +101,30 @@ describe('state shared by replicas on a real redis-server', () => {
     expect(rest.at(-1)!.kind).toBe('done');
   });
 
+  it('exec_status through replica 2 shows only the output replica 1 has not shown (and replica 1 then repeats none of it)', async () => {
+    const [r1, r2] = [await replica(), await replica()];
+    // PART-1 at once, PART-2 once replica 1 has returned the handle (it waits 300 ms).
+    const run = await r1.jobs.run(sim.containerId, { command: 'echo PART-1; sleep 0.8; echo PART-2' }, { until: Date.now() + 300 });
+    expect(run).toMatchObject({ done: false, fresh: 'PART-1\n' });
+    const ran = sim.executions.find((e) => e.command.startsWith('echo PART-1; sleep 0.8'))!;
+    await waitFor('the job to end', () => ran.endedAt, { timeoutMs: 10_000 });
+    const there = await r2.jobs.status(sim.containerId, run.job);
+    expect(there).toMatchObject({ done: true, fresh: 'PART-2\n', shownFrom: 'PART-1\n'.length });
+    // Replica 1 still holds its older count: the larger one, from the store, wins.
+    const back = await r1.jobs.status(sim.containerId, run.job);
+    expect(back).toMatchObject({ done: true, fresh: '' });
+    expect(back.output).toBe('PART-1\nPART-2\n');
+  });
+
+  it('exec_cancel through replica 2 of a job started through replica 1 returns only the output not shown yet', async () => {
+    const [r1, r2] = [await replica(), await replica()];
+    const run = await r1.jobs.run(sim.containerId, { command: 'echo BEFORE-CANCEL; sleep 30' }, { until: Date.now() + 300 });
+    expect(run).toMatchObject({ done: false, fresh: 'BEFORE-CANCEL\n' });
+    const stopped = await r2.jobs.cancel(sim.containerId, run.job, true);
+    expect(stopped.done).toBe(true);
+    expect(stopped.fresh).not.toContain('BEFORE-CANCEL');
+  });
+
   it('one claim minted for ten concurrent agent-kit calls spread over the replicas; a refused one is re-minted once for all', async () => {
     await raw.flushall();
     const rs = await Promise.all([1, 2, 3, 4, 5].map(() => replica()));
@@ -183,9 +207,9 @@ describe('state shared by replicas on a real redis-server', () => {
     sim.agent.script('keys', [{ text: 'K' }]);
     await follow(h, await h.agent.start(sim.containerId, { prompt: 'keys' }), 3_000);
     const gate = await admissionFor(limitsConfig(stores.at(-1)), sim.token)('exec_run', {}, 30); // held: its place is a key
-    await waitFor('the background writes', async () => (await raw.keys('*')).length >= 5);
+    await waitFor('the background writes', async () => (await raw.keys('*')).length >= 6);
     const keys = await raw.keys('*');
-    expect(new Set(keys.map((k) => k.split(':')[2]))).toEqual(new Set(['job', 'agent', 'claim', 'limits']));
+    expect(new Set(keys.map((k) => k.split(':')[2]))).toEqual(new Set(['job', 'job-seen', 'agent', 'claim', 'limits']));
     for (const k of keys) {
       expect(k).not.toContain(sim.token);
       expect(k).toMatch(/^hoody-mcp:[0-9a-f]{32}:/);
