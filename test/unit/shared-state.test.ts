@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentEvent } from '../../src/core/kits/agent.js';
 import { Hoody } from '../../src/core/hoody.js';
-import { InMemoryTransport } from '@modelcontextprotocol/client';
+import { Client, InMemoryTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { parseConfig, type Config } from '../../src/config.js';
 import { credentialSpace, openShared, type Shared } from '../../src/core/shared.js';
 import { createServer } from '../../src/server.js';
@@ -35,6 +35,30 @@ async function follow(h: Hoody, session: string, ms: number): Promise<AgentEvent
   const out: AgentEvent[] = [];
   for await (const e of h.agent.follow(sim.containerId, session, { until: Date.now() + ms, signal: AbortSignal.timeout(10_000) })) out.push(e);
   return out;
+}
+
+/**
+ * A replica serving MCP: a fresh copy of the server's modules (its own caches and keys, as a
+ * process of its own has), its own connection to the store, a 2026-07-28 client that declares
+ * elicitation and answers input_required rounds itself.
+ */
+async function mcpReplica(): Promise<{ client: Client; close(): Promise<void> }> {
+  vi.resetModules();
+  const { startHttp } = await import('../../src/transports/http.js');
+  const config = parseConfig(['--http', '--port', '0', '--container', sim.containerId], { HOODY_API_URL: sim.apiUrl });
+  config.shared = await openShared(redis.url);
+  stores.push(config.shared);
+  // What main.ts does after opening the store, in this replica's copy of the modules.
+  await (await import('../../src/mcp/state-key.js')).shareStateKey(config.shared);
+  const http = await startHttp(config);
+  const client = new Client({ name: 'replica-test', version: '0' }, {
+    versionNegotiation: { mode: { pin: '2026-07-28' } },
+    capabilities: { elicitation: { form: {} } },
+    inputRequired: { autoFulfill: false },
+  } as never);
+  client.setRequestHandler('elicitation/create', (async () => ({ action: 'cancel' })) as never);
+  await client.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { authorization: `Bearer ${sim.token}` } } }));
+  return { client, close: async () => (await client.close(), await http.close()) };
 }
 
 const limitsConfig = (shared: Shared | undefined, over: Partial<Config> = {}) =>
@@ -123,6 +147,27 @@ describe('state shared by replicas on a real redis-server', () => {
     const stopped = await r2.jobs.cancel(sim.containerId, run.job, true);
     expect(stopped.done).toBe(true);
     expect(stopped.fresh).not.toContain('BEFORE-CANCEL');
+  });
+
+  it('a question round asked through replica 1 and answered through replica 2: every event once, none lost', async () => {
+    const [a, b] = [await mcpReplica(), await mcpReplica()];
+    try {
+      // Replica 2 has followed this session before (an earlier turn): it holds an older place in it.
+      sim.agent.script('first turn', [{ text: 'EARLIER' }]);
+      const earlier = await call(b.client, 'agent_run', { prompt: 'first turn' });
+      const session = (earlier.structured as { session: string }).session;
+      sim.agent.script('round trip', [{ text: 'MARK-1' }, { question: 'Colour?' }, { text: 'MARK-2 {answer}' }]);
+      const params = { name: 'agent_run', arguments: { prompt: 'round trip', session } };
+      const round = (await a.client.request({ method: 'tools/call', params }, { allowInputRequired: true } as never)) as Record<string, unknown>;
+      expect(round.resultType).toBe('input_required');
+      const retry = { ...params, requestState: round.requestState, inputResponses: { answer: { action: 'accept', content: { answer: 'blue' } } } };
+      const done = (await b.client.request({ method: 'tools/call', params: retry }, { allowInputRequired: true } as never)) as { content: { text?: string }[] };
+      const text = done.content.map((c) => c.text ?? '').join('\n');
+      expect(text, text).toMatch(/· idle/);
+      expect(text.match(/MARK-\d|Colour\?|EARLIER/g)).toEqual(['MARK-1', 'Colour?', 'MARK-2']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   it('one claim minted for ten concurrent agent-kit calls spread over the replicas; a refused one is re-minted once for all', async () => {
