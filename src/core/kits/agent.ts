@@ -336,7 +336,7 @@ export class AgentTurns {
     return there;
   }
 
-  /** A session this caller never saw: what happened before now was not shown to it, nor is it its own. */
+  /** A session this caller never saw: its place starts at the kit's newest event (what came before is not its own). */
   #unseen(c: string, session: string, maxSeq: number): number {
     this.#seen.set(this.#key(c, session), maxSeq);
     return maxSeq;
