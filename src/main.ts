@@ -78,6 +78,9 @@ export async function main(): Promise<void> {
       const { openShared } = await import('./core/shared.js');
       const shared = (config.shared = await openShared(config.redis));
       const { releaseShared } = await import('./core/hoody.js');
+      // One key for input_required round states on every replica: a round's retry may reach another.
+      const { shareStateKey } = await import('./mcp/state-key.js');
+      await shareStateKey(shared);
       // Last: draining calls may still use the store; leases go first so another replica takes them at once.
       cleanups.unshift(() => releaseShared().then(() => shared.close()));
     } catch (err) {

@@ -110,7 +110,7 @@ async function resume(ctx: Ctx, waitSec: number): Promise<Reply | InputRequiredR
   if (!r || r.state.tool !== 'agent' || r.state.c !== ctx.scope) return undefined;
   const st = r.state as { s: string; gate_id: string; generation: number; kind: 'confirm' | 'question'; from: number; auto: boolean };
   const { deps, scope: c } = ctx;
-  const shown = (await deps.agent.kit.replay(c, st.s, ctx.signal)).events.filter((e) => e.seq > st.from && e.seq <= (deps.agent.lastShown(c, st.s) ?? e.seq));
+  const shown = await deps.agent.shownSince(c, st.s, st.from, ctx.signal);
   if (r.answer.action !== 'accept') return report(c, await deps.agent.kit.get(c, st.s, ctx.signal), shown, `the person did not answer (${r.answer.action})`);
   const gate: Gate = { gate_id: st.gate_id, generation: st.generation, kind: st.kind };
   await deps.agent.kit.reply(c, st.s, gate, { approve: r.answer.content.approve === true, answer: String(r.answer.content.answer ?? '') }, ctx.signal);

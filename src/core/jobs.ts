@@ -74,7 +74,11 @@ export class Jobs {
   readonly #used = new Lru<number>(5000);
   /** Jobs handed out as running, watched in the background until they finish (see `track`). */
   readonly #tracked = new Set<string>();
-  /** How much of each job's output a caller has already been shown (so a status shows only what is new). */
+  /**
+   * How much of each job's output a caller has already been shown (so a status shows only what
+   * is new). With a shared store it is kept there too (`job-seen:`), so a status through another
+   * replica continues where this one stopped: the larger of the two counts.
+   */
   readonly #seen = new Lru<number>(MAX_KEPT * 4);
 
   /** `shared`: this credential's part of the store the replicas share (--redis): finished jobs are kept there too. */
@@ -151,11 +155,27 @@ export class Jobs {
     return kept && Date.now() - kept.at < KEEP_MS ? kept.state : undefined;
   }
 
+  /** How much of the job at `key` another replica showed this caller (--redis), when it is more than this one did. */
+  async #seenElsewhere(key: string): Promise<number | undefined> {
+    const there = await orLocal(this.shared, (s) => s.get<number>(`job-seen:${key}`), () => undefined);
+    if (typeof there !== 'number' || !Number.isSafeInteger(there) || there <= (this.#seen.get(key) ?? 0)) return undefined;
+    this.#seen.set(key, there);
+    return there;
+  }
+
+  /** Count `length` characters of the job at `key` as shown to this caller (and tell the other replicas, without waiting). */
+  #markSeen(key: string, length: number, before: number): void {
+    this.#seen.set(key, length);
+    if (length > before) inBackground(this.shared, (s) => s.set(`job-seen:${key}`, length, KEEP_MS));
+  }
+
   /** The state with the output not yet shown to this principal as `fresh`; from now on it counts as shown. */
-  #shown(containerId: string, state: JobState): JobUpdate {
+  async #shown(containerId: string, state: JobState): Promise<JobUpdate> {
     const key = this.#keyOf(containerId, state.job);
-    const from = Math.min(this.#seen.get(key) ?? 0, state.output.length);
-    this.#seen.set(key, state.output.length);
+    if (this.shared) await this.#seenElsewhere(key);
+    const seen = this.#seen.get(key) ?? 0;
+    const from = Math.min(seen, state.output.length);
+    this.#markSeen(key, state.output.length, seen);
     return { ...state, fresh: state.output.slice(from), shownFrom: from };
   }
 
@@ -167,10 +187,18 @@ export class Jobs {
    * still running is watched in the background so its result outlives the kit's memory.
    */
   async *updates(containerId: string, from: string | JobState, wait: WaitOptions = {}): AsyncGenerator<JobUpdate> {
+    // A job started here has been shown to nobody; one named by its handle may have been, through another replica.
+    let elsewhere: Promise<unknown> | undefined;
+    if (typeof from === 'string' && this.shared) {
+      parseJob(from); // a bad handle is refused before it names a key
+      elsewhere = this.#seenElsewhere(this.#keyOf(containerId, from));
+    }
     const first = typeof from === 'string' ? await this.get(containerId, from, wait.signal) : from;
     const readAt = performance.now();
+    await elsewhere;
     const key = this.#keyOf(containerId, first.job);
-    const shownFrom = Math.min(this.#seen.get(key) ?? 0, first.output.length);
+    const seen = this.#seen.get(key) ?? 0;
+    const shownFrom = Math.min(seen, first.output.length);
     let last: JobUpdate = { ...first, fresh: first.output.slice(shownFrom), shownFrom };
     try {
       yield last;
@@ -180,7 +208,7 @@ export class Jobs {
         yield last;
       }
     } finally {
-      this.#seen.set(key, last.output.length);
+      this.#markSeen(key, last.output.length, seen);
       if (!last.done) this.track(containerId, last.job);
     }
   }

@@ -10,7 +10,6 @@
  *
  * The tool never sees which revision it serves: it asks, or returns the round, or answers in-band.
  */
-import { randomBytes } from 'node:crypto';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   createRequestStateCodec,
@@ -21,6 +20,7 @@ import {
   type RequestStateCodec,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { stateKeys } from './state-key.js';
 
 /** How long a pushed question waits for the person before the in-band gate comes back. */
 export const ELICIT_LIMIT_MS = 30_000;
@@ -48,12 +48,34 @@ export interface Asker {
   round(q: Question, state: Record<string, unknown>): Promise<InputRequiredResult>;
 }
 
-const KEY = randomBytes(32); // one process serves every round of a flow (stdio, or the HTTP server)
 const ANSWER_KEY = 'answer';
 
-/** The requestState codec of one credential's server instances: a state minted for one credential is refused for another. */
+/**
+ * The requestState codec of one credential's server instances: a state minted for one credential
+ * is refused for another. Signed with this process's key, or the one its replicas share (state-key.ts).
+ */
 export function requestStateCodec(principal: string): RequestStateCodec<Record<string, unknown>> {
-  return createRequestStateCodec<Record<string, unknown>>({ key: KEY, ttlSeconds: 900, bind: () => principal });
+  const codecs = new Map<Uint8Array, RequestStateCodec<Record<string, unknown>>>();
+  const codec = (key: Uint8Array) => {
+    let c = codecs.get(key);
+    if (!c) codecs.set(key, (c = createRequestStateCodec<Record<string, unknown>>({ key, ttlSeconds: 900, bind: () => principal })));
+    return c;
+  };
+  return {
+    mint: (payload, ctx) => codec(stateKeys()[0]!).mint(payload, ctx),
+    async verify(state, ctx) {
+      const [key, ...earlier] = stateKeys();
+      try {
+        return await codec(key!).verify(state, ctx);
+      } catch (err) {
+        for (const k of earlier) {
+          const ok = await codec(k).verify(state, ctx).catch(() => undefined);
+          if (ok) return ok;
+        }
+        throw err;
+      }
+    },
+  };
 }
 
 const schemaOf = (q: Question) => ({

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentEvent } from '../../src/core/kits/agent.js';
 import { Hoody } from '../../src/core/hoody.js';
-import { InMemoryTransport } from '@modelcontextprotocol/client';
+import { Client, InMemoryTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { parseConfig, type Config } from '../../src/config.js';
 import { credentialSpace, openShared, type Shared } from '../../src/core/shared.js';
 import { createServer } from '../../src/server.js';
@@ -35,6 +35,30 @@ async function follow(h: Hoody, session: string, ms: number): Promise<AgentEvent
   const out: AgentEvent[] = [];
   for await (const e of h.agent.follow(sim.containerId, session, { until: Date.now() + ms, signal: AbortSignal.timeout(10_000) })) out.push(e);
   return out;
+}
+
+/**
+ * A replica serving MCP: a fresh copy of the server's modules (its own caches and keys, as a
+ * process of its own has), its own connection to the store, a 2026-07-28 client that declares
+ * elicitation and answers input_required rounds itself.
+ */
+async function mcpReplica(): Promise<{ client: Client; close(): Promise<void> }> {
+  vi.resetModules();
+  const { startHttp } = await import('../../src/transports/http.js');
+  const config = parseConfig(['--http', '--port', '0', '--container', sim.containerId], { HOODY_API_URL: sim.apiUrl });
+  config.shared = await openShared(redis.url);
+  stores.push(config.shared);
+  // What main.ts does after opening the store, in this replica's copy of the modules.
+  await (await import('../../src/mcp/state-key.js')).shareStateKey(config.shared);
+  const http = await startHttp(config);
+  const client = new Client({ name: 'replica-test', version: '0' }, {
+    versionNegotiation: { mode: { pin: '2026-07-28' } },
+    capabilities: { elicitation: { form: {} } },
+    inputRequired: { autoFulfill: false },
+  } as never);
+  client.setRequestHandler('elicitation/create', (async () => ({ action: 'cancel' })) as never);
+  await client.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { authorization: `Bearer ${sim.token}` } } }));
+  return { client, close: async () => (await client.close(), await http.close()) };
 }
 
 const limitsConfig = (shared: Shared | undefined, over: Partial<Config> = {}) =>
@@ -99,6 +123,51 @@ describe('state shared by replicas on a real redis-server', () => {
     expect(rest.map((e) => e.text)).toEqual(expect.arrayContaining(['STEP-2', 'STEP-3']));
     expect(rest.map((e) => e.text)).not.toContain('STEP-1');
     expect(rest.at(-1)!.kind).toBe('done');
+  });
+
+  it('exec_status through replica 2 shows only the output replica 1 has not shown (and replica 1 then repeats none of it)', async () => {
+    const [r1, r2] = [await replica(), await replica()];
+    // PART-1 at once, PART-2 once replica 1 has returned the handle (it waits 300 ms).
+    const run = await r1.jobs.run(sim.containerId, { command: 'echo PART-1; sleep 0.8; echo PART-2' }, { until: Date.now() + 300 });
+    expect(run).toMatchObject({ done: false, fresh: 'PART-1\n' });
+    const ran = sim.executions.find((e) => e.command.startsWith('echo PART-1; sleep 0.8'))!;
+    await waitFor('the job to end', () => ran.endedAt, { timeoutMs: 10_000 });
+    const there = await r2.jobs.status(sim.containerId, run.job);
+    expect(there).toMatchObject({ done: true, fresh: 'PART-2\n', shownFrom: 'PART-1\n'.length });
+    // Replica 1 still holds its older count: the larger one, from the store, wins.
+    const back = await r1.jobs.status(sim.containerId, run.job);
+    expect(back).toMatchObject({ done: true, fresh: '' });
+    expect(back.output).toBe('PART-1\nPART-2\n');
+  });
+
+  it('exec_cancel through replica 2 of a job started through replica 1 returns only the output not shown yet', async () => {
+    const [r1, r2] = [await replica(), await replica()];
+    const run = await r1.jobs.run(sim.containerId, { command: 'echo BEFORE-CANCEL; sleep 30' }, { until: Date.now() + 300 });
+    expect(run).toMatchObject({ done: false, fresh: 'BEFORE-CANCEL\n' });
+    const stopped = await r2.jobs.cancel(sim.containerId, run.job, true);
+    expect(stopped.done).toBe(true);
+    expect(stopped.fresh).not.toContain('BEFORE-CANCEL');
+  });
+
+  it('a question round asked through replica 1 and answered through replica 2: every event once, none lost', async () => {
+    const [a, b] = [await mcpReplica(), await mcpReplica()];
+    try {
+      // Replica 2 has followed this session before (an earlier turn): it holds an older place in it.
+      sim.agent.script('first turn', [{ text: 'EARLIER' }]);
+      const earlier = await call(b.client, 'agent_run', { prompt: 'first turn' });
+      const session = (earlier.structured as { session: string }).session;
+      sim.agent.script('round trip', [{ text: 'MARK-1' }, { question: 'Colour?' }, { text: 'MARK-2 {answer}' }]);
+      const params = { name: 'agent_run', arguments: { prompt: 'round trip', session } };
+      const round = (await a.client.request({ method: 'tools/call', params }, { allowInputRequired: true } as never)) as Record<string, unknown>;
+      expect(round.resultType).toBe('input_required');
+      const retry = { ...params, requestState: round.requestState, inputResponses: { answer: { action: 'accept', content: { answer: 'blue' } } } };
+      const done = (await b.client.request({ method: 'tools/call', params: retry }, { allowInputRequired: true } as never)) as { content: { text?: string }[] };
+      const text = done.content.map((c) => c.text ?? '').join('\n');
+      expect(text, text).toMatch(/· idle/);
+      expect(text.match(/MARK-\d|Colour\?|EARLIER/g)).toEqual(['MARK-1', 'Colour?', 'MARK-2']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   it('one claim minted for ten concurrent agent-kit calls spread over the replicas; a refused one is re-minted once for all', async () => {
@@ -183,9 +252,9 @@ describe('state shared by replicas on a real redis-server', () => {
     sim.agent.script('keys', [{ text: 'K' }]);
     await follow(h, await h.agent.start(sim.containerId, { prompt: 'keys' }), 3_000);
     const gate = await admissionFor(limitsConfig(stores.at(-1)), sim.token)('exec_run', {}, 30); // held: its place is a key
-    await waitFor('the background writes', async () => (await raw.keys('*')).length >= 5);
+    await waitFor('the background writes', async () => (await raw.keys('*')).length >= 6);
     const keys = await raw.keys('*');
-    expect(new Set(keys.map((k) => k.split(':')[2]))).toEqual(new Set(['job', 'agent', 'claim', 'limits']));
+    expect(new Set(keys.map((k) => k.split(':')[2]))).toEqual(new Set(['job', 'job-seen', 'agent', 'claim', 'limits']));
     for (const k of keys) {
       expect(k).not.toContain(sim.token);
       expect(k).toMatch(/^hoody-mcp:[0-9a-f]{32}:/);

@@ -321,15 +321,24 @@ export class AgentTurns {
 
   /** The last event this caller was shown; for a session it never saw, the kit's newest event. */
   async cursor(c: string, session: string, signal?: AbortSignal): Promise<number> {
+    const seen = await this.#known(c, session);
+    return seen ?? this.#unseen(c, session, (await this.kit.replay(c, session, signal)).maxSeq);
+  }
+
+  /** The last event this caller was shown, here or (shared store) through any replica: the later. */
+  async #known(c: string, session: string): Promise<number | undefined> {
     const k = this.#key(c, session);
-    let seen = this.#seen.get(k);
-    if (this.shared) {
-      const there = await orLocal(this.shared, (s) => s.get<number>(`agent:${k}`), () => undefined);
-      if (typeof there === 'number' && Number.isFinite(there) && there > (seen ?? -1)) this.#seen.set(k, (seen = there));
-    }
-    if (seen !== undefined) return seen;
-    const { maxSeq } = await this.kit.replay(c, session, signal);
-    this.#seen.set(k, maxSeq);
+    const seen = this.#seen.get(k);
+    if (!this.shared) return seen;
+    const there = await orLocal(this.shared, (s) => s.get<number>(`agent:${k}`), () => undefined);
+    if (typeof there !== 'number' || !Number.isFinite(there) || there <= (seen ?? -1)) return seen;
+    this.#seen.set(k, there);
+    return there;
+  }
+
+  /** A session this caller never saw: its place starts at the kit's newest event (what came before is not its own). */
+  #unseen(c: string, session: string, maxSeq: number): number {
+    this.#seen.set(this.#key(c, session), maxSeq);
     return maxSeq;
   }
 
@@ -406,9 +415,14 @@ export class AgentTurns {
     }
   }
 
-  /** The last event shown to this caller, if any. */
-  lastShown(c: string, session: string): number | undefined {
-    return this.#seen.get(this.#key(c, session));
+  /**
+   * The events after `from` this caller has been shown, up to its cursor — read where the
+   * replicas share it, so a call retried through another replica (after a question round) gives
+   * back what the first call showed, and its following goes on after it, repeating none of it.
+   */
+  async shownSince(c: string, session: string, from: number, signal?: AbortSignal): Promise<AgentEvent[]> {
+    const [known, { events, maxSeq }] = await Promise.all([this.#known(c, session), this.kit.replay(c, session, signal)]);
+    const upTo = known ?? this.#unseen(c, session, maxSeq);
+    return events.filter((e) => e.seq > from && e.seq <= upTo);
   }
-
 }
