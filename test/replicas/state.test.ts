@@ -4,6 +4,7 @@
  * concurrent calls spread over the replicas).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { call, waitFor, type Connected } from '../helpers/shared.js';
 import { startCluster, type Cluster } from '../helpers/replicas.js';
 
@@ -51,6 +52,28 @@ describe('state shared across replicas', () => {
       expect(authorize() - claims, `requests, from the first agent call: ${seen.join(', ')}`).toBe(1);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  it("an agent's question asked through one replica is answered by the retried call on another (2026-07-28 input_required round)", async () => {
+    t.sim.agent.script('replicas: ask', [{ text: 'MARK-1' }, { question: 'Favourite colour?' }, { text: 'MARK-2 you said {answer}' }]);
+    const client = new Client({ name: 'replicas-round', version: '0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { form: {} } } } as never);
+    const asked: string[] = [];
+    client.setRequestHandler('elicitation/create', (async (req: { params: { message: string } }) => (asked.push(req.params.message), { action: 'accept', content: { answer: 'blue' } })) as never);
+    await client.connect(new StreamableHTTPClientTransport(new URL(t.nginx.url), { requestInit: { headers: { authorization: `Bearer ${t.sim.token}` } } }));
+    const served = () => t.replicas.map((r) => r.logs().filter((l) => l.tool === 'agent_run').length);
+    const before = served();
+    try {
+      const r = await call(client, 'agent_run', { container: t.sim.containerId, prompt: 'replicas: ask' });
+      expect(r.isError, r.text).toBe(false);
+      expect(asked).toEqual(["The container's agent asks: Favourite colour?"]);
+      expect(r.text.match(/MARK-\d/g)).toEqual(['MARK-1', 'MARK-2']);
+      expect(r.text).toContain('MARK-2 you said blue');
+      // The first call and its retry went to two different replicas (nginx round robin).
+      await waitFor('both requests in the logs', () => served().reduce((a, n, i) => a + n - before[i]!, 0) >= 2);
+      expect(served().filter((n, i) => n > before[i]!).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await client.close();
     }
   });
 
