@@ -9,7 +9,14 @@
  * what it signed with its own before (a round is valid for 15 minutes).
  */
 import { randomBytes } from 'node:crypto';
-import type { Shared } from '../core/shared.js';
+
+/** What this needs of the store the replicas share (the core's `Shared` is one). */
+export interface KeyStore {
+  scope(ns: string): KeyStore;
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown, ttlMs: number): Promise<void>;
+  setIfAbsent(key: string, value: unknown, ttlMs: number): Promise<boolean>;
+}
 
 const NAME = 'request-state-key';
 /** How long the key stays in the store without a replica renewing it. */
@@ -26,7 +33,7 @@ export function stateKeys(): Uint8Array[] {
 }
 
 /** Use the key of the replicas sharing `shared`, made by this one when none is there yet. */
-async function sync(shared: Shared): Promise<void> {
+async function sync(shared: KeyStore): Promise<void> {
   const mine = Buffer.from(current).toString('base64');
   await shared.setIfAbsent(NAME, mine, KEEP_MS);
   const there = await shared.get<string>(NAME);
@@ -41,7 +48,7 @@ async function sync(shared: Shared): Promise<void> {
  * Sign round states with the key every replica on `shared` uses, renewed hourly while this
  * process runs (a store that fails leaves the current key in use). Returns the stop.
  */
-export async function shareStateKey(shared: Shared): Promise<() => void> {
+export async function shareStateKey(shared: KeyStore): Promise<() => void> {
   const space = shared.scope('deployment');
   await sync(space).catch(() => undefined);
   const timer = setInterval(() => void sync(space).catch(() => undefined), RENEW_MS);

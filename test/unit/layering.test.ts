@@ -36,6 +36,11 @@ describe('layering', () => {
     expect(hits).toEqual([]);
   });
 
+  it('nothing under src/mcp imports the core', () => {
+    const hits = filesUnder(SHELL).filter((f) => /from ['"]\.\.\/core\//.test(readFileSync(f, 'utf8')));
+    expect(hits.map((f) => f.slice(SHELL.length + 1))).toEqual([]);
+  });
+
   it('the tool layer words every next step, naming the tool to call', () => {
     const err = new HoodyError({ kind: 'not_running', source: 'api', message: 'container web is stopped', next: { code: 'start_container', action: 'start' } });
     expect(describeError(err)).toBe('container web is stopped — call container_action with action "start" first');
