@@ -51,9 +51,19 @@ export interface Asker {
 const KEY = randomBytes(32); // one process serves every round of a flow (stdio, or the HTTP server)
 const ANSWER_KEY = 'answer';
 
+const codecs = new Map<string, RequestStateCodec<Record<string, unknown>>>();
+/** Codecs kept (each imports its HMAC key on first use): one per recent credential. */
+const CODECS_MAX = 1024;
+
 /** The requestState codec of one credential's server instances: a state minted for one credential is refused for another. */
 export function requestStateCodec(principal: string): RequestStateCodec<Record<string, unknown>> {
-  return createRequestStateCodec<Record<string, unknown>>({ key: KEY, ttlSeconds: 900, bind: () => principal });
+  let codec = codecs.get(principal);
+  if (!codec) {
+    codec = createRequestStateCodec<Record<string, unknown>>({ key: KEY, ttlSeconds: 900, bind: () => principal });
+    if (codecs.size >= CODECS_MAX) codecs.delete(codecs.keys().next().value!);
+    codecs.set(principal, codec);
+  }
+  return codec;
 }
 
 const schemaOf = (q: Question) => ({

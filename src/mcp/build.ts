@@ -3,7 +3,7 @@
  * Each handler runs with a context (deps, abort signal, progress) and its result passes the
  * budget check; anything thrown becomes an isError result that says what to do.
  */
-import { isInputRequiredResult, McpServer, ResourceTemplate, type CallToolResult, type InputRequiredResult, type RequestStateCodec, type ServerContext } from '@modelcontextprotocol/server';
+import { isInputRequiredResult, McpServer, ResourceTemplate, UriTemplate, type CallToolResult, type InputRequiredResult, type RequestStateCodec, type ServerContext } from '@modelcontextprotocol/server';
 import { askerFor, requestStateCodec } from './ask.js';
 import { confirmCall, type ConfirmMode } from './confirm.js';
 import type { PromptDefinition } from './define-prompt.js';
@@ -189,7 +189,28 @@ function observed(tool: string, transport: CallEvent['transport'], started: numb
   observe.call({ tool, transport, ms: performance.now() - started, outcome });
 }
 
+/**
+ * What registerTool gets for a definition, made once per definition and shared by every instance
+ * built from it (HTTP builds one per request): the strict schema (zod compiles its parser on the
+ * first call, and its JSON Schema is made once, see clientSchema) and the annotations.
+ */
+const registrations = new WeakMap<AnyTool, { title: string; description: string; inputSchema: ReturnType<typeof clientSchema>; annotations: ReturnType<typeof annotationsFor> }>();
+function registrationOf(def: AnyTool) {
+  let r = registrations.get(def);
+  if (!r) registrations.set(def, (r = { title: def.title, description: def.description, inputSchema: clientSchema(inputOf(def)), annotations: annotationsFor(def) }));
+  return r;
+}
+
+/** A resource template's parsed URI template, once per definition (matching is pure). */
+const uriTemplates = new WeakMap<ResourceDefinition<unknown>, UriTemplate>();
+function uriTemplateOf(r: ResourceDefinition<unknown>): UriTemplate {
+  let t = uriTemplates.get(r);
+  if (!t) uriTemplates.set(r, (t = new UriTemplate(r.uri)));
+  return t;
+}
+
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+const SET_LEVEL = { params: z.looseObject({ level: z.enum(LOG_LEVELS, { error: `level must be one of ${LOG_LEVELS.join(', ')}` }) }) };
 
 const callsByServer = new WeakMap<McpServer, Set<Promise<unknown>>>();
 
@@ -257,14 +278,14 @@ export function buildMcpServer<D>(given: BuildOptions<D>): McpServer {
 
   // A bad level is invalid params in a few words (the SDK's own handler answers -32603 with a
   // validation dump). This server sends no log messages, so there is no level to keep.
-  server.server.setRequestHandler('logging/setLevel', { params: z.looseObject({ level: z.enum(LOG_LEVELS, { error: `level must be one of ${LOG_LEVELS.join(', ')}` }) }) }, async () => ({}));
+  server.server.setRequestHandler('logging/setLevel', SET_LEVEL, async () => ({}));
   const calls = new Set<Promise<unknown>>();
   callsByServer.set(server, calls);
   const transport = opts.remote ? 'http' : 'stdio';
   for (const def of opts.tools) {
     server.registerTool(
       def.name,
-      { title: def.title, description: def.description, inputSchema: clientSchema(inputOf(def)), annotations: annotationsFor(def) },
+      registrationOf(def),
       ((args: unknown, ctx: ServerContext) => {
         const started = performance.now();
         const run = runTool(def, args as Record<string, unknown>, ctx, opts, asking);
@@ -316,7 +337,7 @@ export function buildMcpServer<D>(given: BuildOptions<D>): McpServer {
           ]),
         )
       : undefined;
-    const template = new ResourceTemplate(r.uri, {
+    const template = new ResourceTemplate(uriTemplateOf(r as ResourceDefinition<unknown>), {
       // Clients list resources at connect (Codex does): a failure there must not fail the
       // connection, so it lists nothing and the reason surfaces on the first real call.
       list: r.list ? async (ctx) => ({ resources: await r.list!(rctx(ctx)).catch(() => []) }) : undefined,
