@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { Config } from '../config.js';
-import { createServer, credentialAccepted, subscriptionsFor, toolsFor, verifyCredential, type Scope } from '../server.js';
+import { credentialAccepted, offerFor, serverFactory, subscriptionsFor, toolsFor, verifyCredential, type Scope } from '../server.js';
 import type { Subscriptions } from '../mcp/subscriptions.js';
 import { ConfigError } from '../mcp/registry.js';
 import { Tenants } from '../core/lru.js';
@@ -136,10 +136,11 @@ class Principal {
     readonly token: string,
   ) {
     this.#subs = subscriptionsFor(config, { token }, (uri) => this.#mcp.notify.resourceUpdated(uri));
+    // Every request of this handler carries this credential (see serveHttp): its part is made once.
+    const instance = serverFactory(config, { token }, true);
     this.#mcp = createMcpHandler(
       (ctx) =>
-        createServer(config, { token: ctx.authInfo?.token }, {
-          remote: true,
+        instance({
           signal: (ctx.authInfo?.extra as { signal?: AbortSignal } | undefined)?.signal,
           handBack: (ctx.authInfo?.extra as { handBack?: AbortSignal } | undefined)?.handBack,
           scope: (ctx.authInfo?.extra as { scope?: Scope } | undefined)?.scope,
@@ -304,7 +305,7 @@ async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>
   let scope: Scope | undefined;
   try {
     scope = scopeOf(req);
-    if (scope) toolsFor(config, scope);
+    if (scope) offerFor(config, scope);
   } catch (err) {
     return send(res, 400, { error: 'bad_scope', message: err instanceof Error ? err.message : String(err) });
   }
