@@ -102,6 +102,8 @@ export interface InstanceOptions {
   handBack?: AbortSignal;
   subscriptions?: 'own' | Subscriptions;
   scope?: Scope;
+  /** The instance serves one call of this tool and nothing else (see BuildOptions.onlyTool). */
+  onlyTool?: string;
 }
 
 /** The tools and instructions of one scope: made once per (configuration, scope) — a configuration is fixed once parsed. */
@@ -156,6 +158,7 @@ export function serverFactory(config: Config, credentials: Credentials, remote: 
       redact: redactFor(deps, credentials.token),
       admit,
       confirm: config.confirm,
+      onlyTool: opts.onlyTool,
     });
   };
 }
