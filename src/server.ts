@@ -108,7 +108,7 @@ export interface InstanceOptions {
 
 /** The tools and instructions of one scope: made once per (configuration, scope) — a configuration is fixed once parsed. */
 interface Offer {
-  tools: AnyTool[];
+  readonly tools: readonly AnyTool[];
   instructions: string;
 }
 const offers = new WeakMap<Config, Map<string, Offer>>();
