@@ -96,31 +96,75 @@ function redactFor(deps: { peek(): Hoody | undefined }, token: string | undefine
   };
 }
 
-export function createServer(
-  config: Config,
-  credentials: Credentials,
-  opts: { remote: boolean; signal?: AbortSignal; handBack?: AbortSignal; subscriptions?: 'own' | Subscriptions; scope?: Scope },
-): McpServer {
-  const tools = toolsFor(config, opts.scope);
-  const deps = depsFor(config, credentials, opts.remote);
-  return buildMcpServer<Hoody>({
-    name: 'hoody-mcp',
-    version: VERSION,
-    instructions: instructionsFor(tools),
-    tools,
-    resources: allResources,
-    prompts: allPrompts,
-    principal: createHash('sha256').update(`hoody-mcp principal\0${credentials.token ?? ''}`).digest('base64url'),
-    remote: opts.remote,
-    signal: opts.signal,
-    handBack: opts.handBack,
-    subscriptions: opts.subscriptions,
-    deps,
-    describeError,
-    redact: redactFor(deps, credentials.token),
-    admit: admissionFor(config, credentials.token),
-    confirm: config.confirm,
-  });
+/** What one instance serves beyond its credential: HTTP gives each request its own. */
+export interface InstanceOptions {
+  signal?: AbortSignal;
+  handBack?: AbortSignal;
+  subscriptions?: 'own' | Subscriptions;
+  scope?: Scope;
+  /** The instance serves one call of this tool and nothing else (see BuildOptions.onlyTool). */
+  onlyTool?: string;
+}
+
+/** The tools and instructions of one scope: made once per (configuration, scope) — a configuration is fixed once parsed. */
+interface Offer {
+  readonly tools: readonly AnyTool[];
+  instructions: string;
+}
+const offers = new WeakMap<Config, Map<string, Offer>>();
+/** Scopes come from request headers: the cache keeps the most recent few (a bad scope throws and is not kept). */
+const OFFERS_MAX = 64;
+
+/** toolsFor and the instructions, cached: the same definitions (and read-only views) serve every request of a scope. */
+export function offerFor(config: Config, scope?: Scope): Offer {
+  let byScope = offers.get(config);
+  if (!byScope) offers.set(config, (byScope = new Map()));
+  const key = scope ? JSON.stringify([scope.toolsets, scope.tools, !!scope.readOnly]) : '';
+  let offer = byScope.get(key);
+  if (!offer) {
+    const tools = toolsFor(config, scope);
+    offer = { tools, instructions: instructionsFor(tools) };
+    if (byScope.size >= OFFERS_MAX) byScope.delete(byScope.keys().next().value!);
+    byScope.set(key, offer);
+  }
+  return offer;
+}
+
+/**
+ * createServer in two steps: what depends only on the credential (its principal tag, its
+ * admission) is made once; the function returned builds one instance per call (over HTTP, one per
+ * request), the scope's tool definitions and schemas shared (see offerFor, buildMcpServer).
+ */
+export function serverFactory(config: Config, credentials: Credentials, remote: boolean): (opts: InstanceOptions) => McpServer {
+  const principal = createHash('sha256').update(`hoody-mcp principal\0${credentials.token ?? ''}`).digest('base64url');
+  const admit = admissionFor(config, credentials.token);
+  return (opts) => {
+    const { tools, instructions } = offerFor(config, opts.scope);
+    const deps = depsFor(config, credentials, remote);
+    return buildMcpServer<Hoody>({
+      name: 'hoody-mcp',
+      version: VERSION,
+      instructions,
+      tools,
+      resources: allResources,
+      prompts: allPrompts,
+      principal,
+      remote,
+      signal: opts.signal,
+      handBack: opts.handBack,
+      subscriptions: opts.subscriptions,
+      deps,
+      describeError,
+      redact: redactFor(deps, credentials.token),
+      admit,
+      confirm: config.confirm,
+      onlyTool: opts.onlyTool,
+    });
+  };
+}
+
+export function createServer(config: Config, credentials: Credentials, opts: InstanceOptions & { remote: boolean }): McpServer {
+  return serverFactory(config, credentials, opts.remote)(opts);
 }
 
 /** Resource subscriptions of one credential, shared by that credential's HTTP requests. */

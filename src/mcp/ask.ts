@@ -50,15 +50,30 @@ export interface Asker {
 
 const ANSWER_KEY = 'answer';
 
+const codecs = new Map<string, RequestStateCodec<Record<string, unknown>>>();
+/** Codecs kept (each imports its HMAC keys on first use): one per recent credential. */
+const CODECS_MAX = 1024;
+
 /**
  * The requestState codec of one credential's server instances: a state minted for one credential
  * is refused for another. Signed with this process's key, or the one its replicas share (state-key.ts).
  */
 export function requestStateCodec(principal: string): RequestStateCodec<Record<string, unknown>> {
-  const codecs = new Map<Uint8Array, RequestStateCodec<Record<string, unknown>>>();
+  let codec = codecs.get(principal);
+  if (!codec) {
+    codec = keyedCodec(principal);
+    if (codecs.size >= CODECS_MAX) codecs.delete(codecs.keys().next().value!);
+    codecs.set(principal, codec);
+  }
+  return codec;
+}
+
+/** Mints with the current key; verifies with it, then with the keys this process used before. */
+function keyedCodec(principal: string): RequestStateCodec<Record<string, unknown>> {
+  const byKey = new Map<Uint8Array, RequestStateCodec<Record<string, unknown>>>();
   const codec = (key: Uint8Array) => {
-    let c = codecs.get(key);
-    if (!c) codecs.set(key, (c = createRequestStateCodec<Record<string, unknown>>({ key, ttlSeconds: 900, bind: () => principal })));
+    let c = byKey.get(key);
+    if (!c) byKey.set(key, (c = createRequestStateCodec<Record<string, unknown>>({ key, ttlSeconds: 900, bind: () => principal })));
     return c;
   };
   return {

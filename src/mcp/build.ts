@@ -3,7 +3,7 @@
  * Each handler runs with a context (deps, abort signal, progress) and its result passes the
  * budget check; anything thrown becomes an isError result that says what to do.
  */
-import { isInputRequiredResult, McpServer, ResourceTemplate, type CallToolResult, type InputRequiredResult, type RequestStateCodec, type ServerContext } from '@modelcontextprotocol/server';
+import { isInputRequiredResult, McpServer, ResourceTemplate, UriTemplate, type CallToolResult, type InputRequiredResult, type RequestStateCodec, type ServerContext } from '@modelcontextprotocol/server';
 import { askerFor, requestStateCodec } from './ask.js';
 import { confirmCall, type ConfirmMode } from './confirm.js';
 import type { PromptDefinition } from './define-prompt.js';
@@ -47,6 +47,12 @@ export interface BuildOptions<D> {
   admit?: Admission;
   /** What a call with a `confirm` question does first (default ask). */
   confirm?: ConfirmMode;
+  /**
+   * This instance serves one `tools/call` of this tool and nothing else (a stateless HTTP
+   * exchange): only that tool is registered — no other tool, resource or prompt can be reached
+   * from it, and registering the 42 costs more than the call's own work in the shell.
+   */
+  onlyTool?: string;
 }
 
 export type Redact = (text: string, opts: { keepLinks: boolean }) => string;
@@ -189,7 +195,28 @@ function observed(tool: string, transport: CallEvent['transport'], started: numb
   observe.call({ tool, transport, ms: performance.now() - started, outcome });
 }
 
+/**
+ * What registerTool gets for a definition, made once per definition and shared by every instance
+ * built from it (HTTP builds one per request): the strict schema (zod compiles its parser on the
+ * first call, and its JSON Schema is made once, see clientSchema) and the annotations.
+ */
+const registrations = new WeakMap<AnyTool, { title: string; description: string; inputSchema: ReturnType<typeof clientSchema>; annotations: ReturnType<typeof annotationsFor> }>();
+function registrationOf(def: AnyTool) {
+  let r = registrations.get(def);
+  if (!r) registrations.set(def, (r = { title: def.title, description: def.description, inputSchema: clientSchema(inputOf(def)), annotations: annotationsFor(def) }));
+  return r;
+}
+
+/** A resource template's parsed URI template, once per definition (matching is pure). */
+const uriTemplates = new WeakMap<ResourceDefinition<unknown>, UriTemplate>();
+function uriTemplateOf(r: ResourceDefinition<unknown>): UriTemplate {
+  let t = uriTemplates.get(r);
+  if (!t) uriTemplates.set(r, (t = new UriTemplate(r.uri)));
+  return t;
+}
+
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+const SET_LEVEL = { params: z.looseObject({ level: z.enum(LOG_LEVELS, { error: `level must be one of ${LOG_LEVELS.join(', ')}` }) }) };
 
 const callsByServer = new WeakMap<McpServer, Set<Promise<unknown>>>();
 
@@ -239,56 +266,8 @@ function registerSubscriptions<D>(server: McpServer, opts: BuildOptions<D>) {
   };
 }
 
-export function buildMcpServer<D>(given: BuildOptions<D>): McpServer {
-  // Errors are words for a model: they pass the scrubber like results (resources, subscriptions too).
-  const redact = given.redact;
-  const opts: BuildOptions<D> = redact ? { ...given, describeError: (err) => redact(describe(err, given.describeError), { keepLinks: false }) } : given;
-  const codec = requestStateCodec(opts.principal ?? '');
-  const server = new McpServer(
-    { name: opts.name, version: opts.version },
-    {
-      capabilities: { tools: {}, resources: opts.subscriptions ? { subscribe: true } : {}, prompts: {}, completions: {}, logging: {} },
-      instructions: opts.instructions,
-      // 2026-07-28 rounds: an echoed requestState is verified (HMAC, expiry, credential) before a handler sees it.
-      requestState: { verify: codec.verify },
-    },
-  );
-  const asking: Asking = { codec, capabilities: () => server.server.getClientCapabilities() };
-
-  // A bad level is invalid params in a few words (the SDK's own handler answers -32603 with a
-  // validation dump). This server sends no log messages, so there is no level to keep.
-  server.server.setRequestHandler('logging/setLevel', { params: z.looseObject({ level: z.enum(LOG_LEVELS, { error: `level must be one of ${LOG_LEVELS.join(', ')}` }) }) }, async () => ({}));
-  const calls = new Set<Promise<unknown>>();
-  callsByServer.set(server, calls);
-  const transport = opts.remote ? 'http' : 'stdio';
-  for (const def of opts.tools) {
-    server.registerTool(
-      def.name,
-      { title: def.title, description: def.description, inputSchema: clientSchema(inputOf(def)), annotations: annotationsFor(def) },
-      ((args: unknown, ctx: ServerContext) => {
-        const started = performance.now();
-        const run = runTool(def, args as Record<string, unknown>, ctx, opts, asking);
-        calls.add(run);
-        return run.then(
-          (r) => (calls.delete(run), observed(def.name, transport, started, ctx.mcpReq.signal, r), r),
-          (err: unknown) => {
-            calls.delete(run);
-            observed(def.name, transport, started, ctx.mcpReq.signal, undefined);
-            throw err;
-          },
-        );
-      }) as never,
-    );
-  }
-
-  const offered = new Set(opts.tools.map((t) => t.name));
-  for (const p of opts.prompts ?? []) {
-    if (!p.requires.every((t) => offered.has(t))) continue;
-    server.registerPrompt(p.name, { title: p.title, description: p.description, argsSchema: p.args }, ((args: Record<string, string | undefined>) => p.render(args ?? {})) as never);
-  }
-
-  if (opts.subscriptions) registerSubscriptions(server, opts);
-
+/** Each resource (fixed or template) with its list, completion and read. */
+function registerResources<D>(server: McpServer, opts: BuildOptions<D>): void {
   for (const r of opts.resources) {
     const meta = { title: r.title, description: r.description, ...(r.mimeType ? { mimeType: r.mimeType } : {}) };
     const rctx = (ctx: ServerContext) => ({
@@ -316,7 +295,7 @@ export function buildMcpServer<D>(given: BuildOptions<D>): McpServer {
           ]),
         )
       : undefined;
-    const template = new ResourceTemplate(r.uri, {
+    const template = new ResourceTemplate(uriTemplateOf(r as ResourceDefinition<unknown>), {
       // Clients list resources at connect (Codex does): a failure there must not fail the
       // connection, so it lists nothing and the reason surfaces on the first real call.
       list: r.list ? async (ctx) => ({ resources: await r.list!(rctx(ctx)).catch(() => []) }) : undefined,
@@ -327,5 +306,58 @@ export function buildMcpServer<D>(given: BuildOptions<D>): McpServer {
       return plainErrors(r.read(uri, flat, rctx(ctx)), opts.describeError);
     });
   }
+}
+
+export function buildMcpServer<D>(given: BuildOptions<D>): McpServer {
+  // Errors are words for a model: they pass the scrubber like results (resources, subscriptions too).
+  const redact = given.redact;
+  const opts: BuildOptions<D> = redact ? { ...given, describeError: (err) => redact(describe(err, given.describeError), { keepLinks: false }) } : given;
+  const codec = requestStateCodec(opts.principal ?? '');
+  const server = new McpServer(
+    { name: opts.name, version: opts.version },
+    {
+      capabilities: { tools: {}, resources: opts.subscriptions ? { subscribe: true } : {}, prompts: {}, completions: {}, logging: {} },
+      instructions: opts.instructions,
+      // 2026-07-28 rounds: an echoed requestState is verified (HMAC, expiry, credential) before a handler sees it.
+      requestState: { verify: codec.verify },
+    },
+  );
+  const asking: Asking = { codec, capabilities: () => server.server.getClientCapabilities() };
+
+  // A bad level is invalid params in a few words (the SDK's own handler answers -32603 with a
+  // validation dump). This server sends no log messages, so there is no level to keep.
+  server.server.setRequestHandler('logging/setLevel', SET_LEVEL, async () => ({}));
+  const calls = new Set<Promise<unknown>>();
+  callsByServer.set(server, calls);
+  const transport = opts.remote ? 'http' : 'stdio';
+  const only = opts.onlyTool;
+  for (const def of only === undefined ? opts.tools : opts.tools.filter((t) => t.name === only)) {
+    server.registerTool(
+      def.name,
+      registrationOf(def),
+      ((args: unknown, ctx: ServerContext) => {
+        const started = performance.now();
+        const run = runTool(def, args as Record<string, unknown>, ctx, opts, asking);
+        calls.add(run);
+        return run.then(
+          (r) => (calls.delete(run), observed(def.name, transport, started, ctx.mcpReq.signal, r), r),
+          (err: unknown) => {
+            calls.delete(run);
+            observed(def.name, transport, started, ctx.mcpReq.signal, undefined);
+            throw err;
+          },
+        );
+      }) as never,
+    );
+  }
+
+  if (opts.subscriptions) registerSubscriptions(server, opts);
+  if (only !== undefined) return server;
+  const offered = new Set(opts.tools.map((t) => t.name));
+  for (const p of opts.prompts ?? []) {
+    if (!p.requires.every((t) => offered.has(t))) continue;
+    server.registerPrompt(p.name, { title: p.title, description: p.description, argsSchema: p.args }, ((args: Record<string, string | undefined>) => p.render(args ?? {})) as never);
+  }
+  registerResources(server, opts);
   return server;
 }

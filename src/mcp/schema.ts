@@ -20,16 +20,27 @@ function compact(node: unknown): unknown {
   return out;
 }
 
+type Convert = StandardSchemaWithJSON['~standard']['jsonSchema']['input'];
+
+/** A conversion made once per target (the SDK makes it for every tools/list and, on 2026-07-28, every tools/call). */
+function once(convert: Convert): Convert {
+  const made = new Map<string, Record<string, unknown>>();
+  return (opts) => {
+    const key = opts?.libraryOptions ? undefined : String(opts?.target);
+    if (key === undefined) return compact(convert(opts)) as Record<string, unknown>;
+    let json = made.get(key);
+    if (!json) made.set(key, (json = compact(convert(opts)) as Record<string, unknown>));
+    return json;
+  };
+}
+
 export function clientSchema(schema: z.ZodObject): StandardSchemaWithJSON {
   const strict = schema.strict();
   const std = strict['~standard'] as unknown as StandardSchemaWithJSON['~standard'];
   return {
     '~standard': {
       ...std,
-      jsonSchema: {
-        input: (opts) => compact(std.jsonSchema.input(opts)) as Record<string, unknown>,
-        output: (opts) => compact(std.jsonSchema.output(opts)) as Record<string, unknown>,
-      },
+      jsonSchema: { input: once((opts) => std.jsonSchema.input(opts)), output: once((opts) => std.jsonSchema.output(opts)) },
     },
   } as StandardSchemaWithJSON;
 }

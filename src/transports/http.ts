@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { Config } from '../config.js';
-import { createServer, credentialAccepted, subscriptionsFor, toolsFor, verifyCredential, type Scope } from '../server.js';
+import { credentialAccepted, offerFor, serverFactory, subscriptionsFor, toolsFor, verifyCredential, type Scope } from '../server.js';
 import type { Subscriptions } from '../mcp/subscriptions.js';
 import { ConfigError } from '../mcp/registry.js';
 import { Tenants } from '../core/lru.js';
@@ -136,13 +136,15 @@ class Principal {
     readonly token: string,
   ) {
     this.#subs = subscriptionsFor(config, { token }, (uri) => this.#mcp.notify.resourceUpdated(uri));
+    // Every request of this handler carries this credential (see serveHttp): its part is made once.
+    const instance = serverFactory(config, { token }, true);
     this.#mcp = createMcpHandler(
       (ctx) =>
-        createServer(config, { token: ctx.authInfo?.token }, {
-          remote: true,
+        instance({
           signal: (ctx.authInfo?.extra as { signal?: AbortSignal } | undefined)?.signal,
           handBack: (ctx.authInfo?.extra as { handBack?: AbortSignal } | undefined)?.handBack,
           scope: (ctx.authInfo?.extra as { scope?: Scope } | undefined)?.scope,
+          onlyTool: (ctx.authInfo?.extra as { onlyTool?: string } | undefined)?.onlyTool,
           // Only a 2026-07-28 listen stream can carry updates; a stateless 2025 request cannot.
           subscriptions: ctx.era === 'modern' ? this.#subs : undefined,
         }),
@@ -252,6 +254,16 @@ function scopeOf(req: http.IncomingMessage): Scope | undefined {
   return toolsets || tools || readOnly ? { toolsets, tools, readOnly } : undefined;
 }
 
+/**
+ * The tool a body calls when it is one `tools/call` and nothing else: the server made for this
+ * request (one per request) then registers only that tool.
+ */
+function toolCalled(body: unknown): string | undefined {
+  const msg = body as { method?: unknown; params?: { name?: unknown } } | null | undefined;
+  if (!msg || typeof msg !== 'object' || Array.isArray(msg) || msg.method !== 'tools/call') return undefined;
+  return typeof msg.params?.name === 'string' ? msg.params.name : undefined;
+}
+
 /** Why this replica should not get traffic now, if it should not. */
 async function unready(config: Config, ops: Ops): Promise<string | undefined> {
   if (ops.draining) return 'draining';
@@ -304,7 +316,7 @@ async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>
   let scope: Scope | undefined;
   try {
     scope = scopeOf(req);
-    if (scope) toolsFor(config, scope);
+    if (scope) offerFor(config, scope);
   } catch (err) {
     return send(res, 400, { error: 'bad_scope', message: err instanceof Error ? err.message : String(err) });
   }
@@ -329,7 +341,8 @@ async function serveHttp(config: Config, loopback: boolean, allowed: Set<string>
   res.once('close', () => principal.active--);
   trackOpen(ops, res, req.method === 'GET');
   const serve = (parsedBody?: unknown, signal?: AbortSignal) => {
-    (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra: { signal, scope, handBack: ops.handBack.signal } };
+    const extra = { signal, scope, handBack: ops.handBack.signal, onlyTool: toolCalled(parsedBody) };
+    (req as http.IncomingMessage & { auth?: unknown }).auth = { token, clientId: 'hoody-mcp', scopes: [], extra };
     return principal.handle(req as never, res as never, parsedBody);
   };
   if (req.method !== 'POST') return serve();
