@@ -46,10 +46,11 @@ function report(containerId: string, s: JobUpdate, opts: { tail?: number; elapse
   const head = s.done
     ? `${s.status === 'completed' ? `exit ${s.exitCode ?? '?'}` : `${s.status}${s.exitCode !== null ? ` (exit ${s.exitCode})` : ''}`}${took}`
     : `still running${took} · job ${s.job} — exec_status polls, exec_input types, exec_cancel stops`;
-  const shown = s.shownFrom > 0 && opts.tail === undefined && s.output.length > 0 ? ' (new output)' : '';
+  const later = s.shownFrom > 0 && opts.tail === undefined;
+  const shown = later && out ? ' (new output)' : '';
   return reply()
     .text(`${head}${shown}`)
-    .text(out || '(no output)', { head: 0.25, more: `full output: ${uri}`, link: { uri, name: `job ${s.job} output`, mimeType: 'text/plain' } })
+    .text(out || (later ? '(nothing new since the last look; tail=N shows the last N lines)' : '(no output)'), { head: 0.25, more: `full output: ${uri}`, link: { uri, name: `job ${s.job} output`, mimeType: 'text/plain' } })
     .structured({ job: s.job, status: s.status, done: s.done, exit_code: s.exitCode, output_chars: s.output.length });
 }
 

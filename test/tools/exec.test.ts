@@ -64,6 +64,9 @@ describe('exec toolset', () => {
     expect(st.text).toContain('hello world');
     expect(st.text).not.toContain('start\n'); // only new output
 
+    const again = await call(t.c.client, 'exec_status', { job });
+    expect(again.text).toMatch(/^still running.*\n\(nothing new since the last look; tail=N shows the last N lines\)$/);
+
     const tail = await call(t.c.client, 'exec_status', { job, tail: 5 });
     expect(tail.text).toContain('start');
 
