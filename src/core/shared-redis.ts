@@ -59,6 +59,7 @@ class Connection {
   readonly listeners = new Map<string, Set<(m: unknown) => void>>();
   readonly cmd: Scripted;
   readonly sub: Redis;
+  lastError?: string;
 
   constructor(url: string) {
     const options = {
@@ -75,9 +76,10 @@ class Connection {
     this.cmd.defineCommand('hoodyEnter', { numberOfKeys: 1, lua: ENTER });
     // A subscribed connection may sit idle for hours: no command timeout on it.
     this.sub = new Redis(url, { ...options, commandTimeout: undefined });
-    // Errors surface on the commands that hit them; the connection retries by itself.
-    this.cmd.on('error', () => undefined);
-    this.sub.on('error', () => undefined);
+    // Errors surface on the commands that hit them; the connection retries by itself. The last
+    // one says why a connection could not be made (refused, unknown host, auth).
+    this.cmd.on('error', (e: Error) => (this.lastError = e.message));
+    this.sub.on('error', (e: Error) => (this.lastError = e.message));
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       const set = this.listeners.get(channel.toString());
       if (!set) return;
@@ -112,7 +114,8 @@ export class RedisShared implements Shared {
     } catch (err) {
       c.cmd.disconnect();
       c.sub.disconnect();
-      throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`);
+      const why = c.lastError ?? (err instanceof Error ? err.message : String(err));
+      throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${why} — start it there, or fix --redis / HOODY_REDIS_URL`);
     }
     return new RedisShared(c, PREFIX);
   }
