@@ -53,7 +53,9 @@ describe('shared store on a real redis-server', () => {
     const stopB = await b.scope('c').subscribe('ch', (m) => heardB.push(m));
     await a.scope('c').publish('ch', { x: 1 });
     await a.scope('other').publish('ch', { x: 2 });
+    // Each replica's own connection delivers in its own time: wait for both.
     await expect.poll(() => heardB.length).toBe(1);
+    await expect.poll(() => heardA.length).toBe(1);
     expect(heardA).toEqual([{ x: 1 }]);
     expect(heardB).toEqual([{ x: 1 }]);
     await stopB();
