@@ -81,7 +81,8 @@ export async function main(): Promise<void> {
       // One key for input_required round states on every replica: a round's retry may reach another.
       const { shareStateKey } = await import('./mcp/state-key.js');
       await shareStateKey(shared);
-      // Last: draining calls may still use the store; leases go first so another replica takes them at once.
+      // Run last (draining calls may still use the store): first every watch lease is released (and
+      // groups already leaving finish), so another replica takes them at once; then the store closes.
       cleanups.unshift(() => releaseShared().then(() => shared.close()));
     } catch (err) {
       say(err instanceof Error ? err.message : String(err));

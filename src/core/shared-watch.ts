@@ -84,6 +84,8 @@ class Group {
 
 export class SharedWatches {
   readonly #groups = new Map<string, Group>();
+  /** Groups on their way out (`#out`): a stopping replica waits for them before the store closes. */
+  readonly #leaving = new Set<Promise<void>>();
 
   constructor(
     private readonly shared: Shared,
@@ -99,6 +101,7 @@ export class SharedWatches {
 
   /** Call `changed` when `path` (in `dir`) changes, until `signal` aborts; resolves once the watch is in place. */
   async follow(containerId: string, dir: string, path: string, isDir: boolean, changed: () => void, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     const key = `watch:${containerId}:${createHash('sha256').update(dir).digest('hex').slice(0, 24)}`;
     let g = this.#groups.get(key);
     if (!g) {
@@ -157,6 +160,8 @@ export class SharedWatches {
     try {
       const mine = await this.shared.lease(`${g.key}:lease`, LEASE_MS);
       await this.shared.enter(`${g.key}:in`, this.shared.replica, 10_000, MEMBER_MS);
+      // The last subscriber left while this tick waited on the store: undo what it just did.
+      if (g.closed) return void (await this.#quit(g, mine));
       if (g.local) {
         // The store answers again: the holder (maybe us) continues from the stored cursor.
         g.local.abort();
@@ -198,6 +203,8 @@ export class SharedWatches {
       await this.shared.release(`${g.key}:lease`).catch(() => undefined);
       throw err;
     }
+    // Unheld while the state was read (the group closed, or the lease was lost): follow nothing.
+    if (g.holding !== ac) return;
     void this.#follow(g, ac.signal).catch(() => undefined);
   }
 
@@ -234,7 +241,14 @@ export class SharedWatches {
         if (err instanceof HoodyError && err.next?.code === 'drop_cursor') {
           // The watcher is gone or the kit dropped our history: re-arm, and say the state may have moved.
           await this.kit.remove(g.containerId, g.state!.watcher, signal).catch(() => undefined);
-          g.state = await this.#arm(g, signal).catch(() => g.state);
+          try {
+            g.state = await this.#arm(g, signal);
+          } catch {
+            // No new watcher (the kit's limit, say): back off like any failure, announce nothing yet.
+            failures += 1;
+            await sleep(Math.min(5_000, 250 * 2 ** Math.min(failures, 5)), signal).catch(() => undefined);
+            continue;
+          }
           await this.shared.publish(`${g.key}:ev`, { lost: true }).catch(() => undefined);
           continue;
         }
@@ -253,7 +267,18 @@ export class SharedWatches {
     clearInterval(g.timer);
     g.local?.abort();
     this.#unhold(g);
-    void this.#out(g).catch(() => undefined);
+    const out: Promise<void> = this.#out(g)
+      .catch(() => undefined)
+      .finally(() => this.#leaving.delete(out));
+    this.#leaving.add(out);
+  }
+
+  /** A tick that renewed after its group closed: give back the lease it took and its count. */
+  async #quit(g: Group, leased: boolean): Promise<void> {
+    this.#unhold(g);
+    if (this.#groups.has(g.key)) return; // a new group here holds our place
+    await this.shared.leave(`${g.key}:in`, this.shared.replica);
+    if (leased) await this.shared.release(`${g.key}:lease`);
   }
 
   /** Unsubscribe, count out, release; the last replica out removes the kit watcher. */
@@ -277,12 +302,16 @@ export class SharedWatches {
     }
   }
 
-  /** Leave every group at once (drain): leases released for another replica to take, watchers kept. */
+  /**
+   * Leave every group at once (drain): leases released for another replica to take, watchers kept;
+   * and wait for groups already on their way out, so none is cut off by the store closing.
+   */
   async close(): Promise<void> {
     const groups = [...this.#groups.values()];
     this.#groups.clear();
-    await Promise.allSettled(
-      groups.map(async (g) => {
+    await Promise.allSettled([
+      ...this.#leaving,
+      ...groups.map(async (g) => {
         g.closed = true;
         clearInterval(g.timer);
         g.local?.abort();
@@ -293,7 +322,7 @@ export class SharedWatches {
         await this.shared.leave(`${g.key}:in`, this.shared.replica);
         await this.shared.release(`${g.key}:lease`);
       }),
-    );
+    ]);
   }
 }
 
