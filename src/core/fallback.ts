@@ -10,19 +10,28 @@ const DOWN_MS = 3_000;
 /** Per connection (a replica id): when it last failed. */
 const downSince = new Map<string, number>();
 
-/** `op` on the shared store; without one, while it is down, or when `op` fails: `local()`. */
+/** Per connection: a probe of a store that was down is under way (one at a time). */
+const probing = new Set<string>();
+
+/**
+ * `op` on the shared store; without one, while it is down, or when `op` fails: `local()`. Once
+ * DOWN_MS have passed, one call probes the store again while the others keep going without it.
+ */
 export async function orLocal<T, L = T>(shared: Shared | undefined, op: (s: Shared) => Promise<T>, local: () => L | Promise<L>): Promise<T | L> {
   if (!shared) return local();
-  const since = downSince.get(shared.replica);
-  if (since !== undefined) {
-    if (Date.now() - since < DOWN_MS) return local();
-    downSince.delete(shared.replica);
-  }
+  const id = shared.replica;
+  const since = downSince.get(id);
+  if (since !== undefined && (Date.now() - since < DOWN_MS || probing.has(id))) return local();
+  if (since !== undefined) probing.add(id);
   try {
-    return await op(shared);
+    const v = await op(shared);
+    downSince.delete(id);
+    return v;
   } catch {
-    downSince.set(shared.replica, Date.now());
+    downSince.set(id, Date.now());
     return local();
+  } finally {
+    if (since !== undefined) probing.delete(id);
   }
 }
 

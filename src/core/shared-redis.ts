@@ -41,7 +41,8 @@ redis.call('zremrangebyscore', KEYS[1], '-inf', now)
 local n = redis.call('zcard', KEYS[1])
 if n >= tonumber(ARGV[2]) then return n end
 redis.call('zadd', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-redis.call('pexpire', KEYS[1], ARGV[3])
+-- Never shorten the set's life below a longer place already in it.
+if redis.call('pttl', KEYS[1]) < tonumber(ARGV[3]) then redis.call('pexpire', KEYS[1], ARGV[3]) end
 return -1`;
 
 type Scripted = Redis & {
@@ -69,12 +70,15 @@ class Connection {
       retryStrategy: (n: number) => Math.min(100 * n, 2_000),
       lazyConnect: true,
     };
-    this.cmd = new Redis(url, options) as Scripted;
+    // No offline queue for commands: while the connection is down a command fails at once (the
+    // caller goes on without the store) instead of waiting for a reconnect or the timeout.
+    this.cmd = new Redis(url, { ...options, enableOfflineQueue: false }) as Scripted;
     this.cmd.defineCommand('hoodyLease', { numberOfKeys: 1, lua: LEASE });
     this.cmd.defineCommand('hoodyRelease', { numberOfKeys: 1, lua: RELEASE });
     this.cmd.defineCommand('hoodyTake', { numberOfKeys: 1, lua: TAKE });
     this.cmd.defineCommand('hoodyEnter', { numberOfKeys: 1, lua: ENTER });
-    // A subscribed connection may sit idle for hours: no command timeout on it.
+    // A subscribed connection may sit idle for hours: no command timeout on it; it keeps its queue
+    // so subscriptions made while it reconnects go through (ioredis re-subscribes on reconnect).
     this.sub = new Redis(url, { ...options, commandTimeout: undefined });
     // Errors surface on the commands that hit them; the connection retries by itself. The last
     // one says why a connection could not be made (refused, unknown host, auth).
