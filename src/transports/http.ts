@@ -179,8 +179,9 @@ export interface HttpServerHandle {
   close(): Promise<void>;
   /**
    * Graceful drain (SIGTERM): /readyz turns 503, the listening socket closes, a request arriving
-   * on an old connection gets 503 `draining` and runs nothing, streams end (clients resume
-   * elsewhere), calls in flight get `ms` to finish, then waiting calls hand back their handle.
+   * on an old connection is served with `Connection: close` while calls in flight may finish
+   * (after that: 503 `draining`, nothing run), streams end (clients resume elsewhere), calls in
+   * flight get `ms` to finish, then waiting calls hand back their handle.
    * `close()` then ends what is left.
    */
   drain(ms: number): Promise<void>;
@@ -284,7 +285,12 @@ async function serveOps(config: Config, ops: Ops, path: string, req: http.Incomi
     return res.end(text), true;
   }
   if (!ops.draining) return false;
-  // Nothing ran: a balancer may retry this request on another replica.
+  // While calls in flight may still finish, a request that reaches a connection opened before the
+  // drain is served like them, and its answer closes the connection (the client's next request
+  // opens a new one, which goes to another replica): refusing it would leave a balancer to choose
+  // between a client error and re-sending a POST that may have run elsewhere.
+  if (!ops.handBack.signal.aborted) return res.setHeader('connection', 'close'), false;
+  // The drain's time is up: nothing runs any more; the client may send it again elsewhere.
   req.resume();
   return send(res, 503, { error: 'draining' }, { connection: 'close', 'retry-after': '1' }), true;
 }
