@@ -4,6 +4,7 @@
  * process: separate Hoody instances, each with its own connection (so its own replica id).
  */
 import { Redis } from 'ioredis';
+import { sleep } from '../../src/core/http.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentEvent } from '../../src/core/kits/agent.js';
 import { Hoody } from '../../src/core/hoody.js';
@@ -279,5 +280,15 @@ describe('state shared by replicas on a real redis-server', () => {
     const session = await r1.agent.start(sim.containerId, { prompt: 'after redis' });
     expect((await follow(r1, session, 3_000)).map((e) => e.text)).toContain('STILL-HERE');
     expect(Date.now() - t0).toBeLessThan(5_000);
+    // With the store gone for good, admissions over ~4 s (past the 3 s pause, so a probe runs)
+    // never wait on it: a command fails at once, and only one call at a time probes.
+    const slow: number[] = [];
+    for (const until = Date.now() + 4_000; Date.now() < until; await sleep(50)) {
+      const t = performance.now();
+      const a = await onR1('exec_run', {}, 30);
+      slow.push(performance.now() - t);
+      if ('release' in a) a.release();
+    }
+    expect(Math.max(...slow), `admission times (ms): ${slow.map((x) => x.toFixed(1)).join(' ')}`).toBeLessThan(100);
   });
 });
