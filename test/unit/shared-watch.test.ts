@@ -222,4 +222,53 @@ describe('a shared store that does not answer', () => {
     expect(Date.now() - lost).toBeGreaterThanOrEqual(2_000);
     ac.abort();
   });
+
+  it('a lease renewal answered after the last subscriber left gives the lease back: no follower is left behind', async () => {
+    // A store whose lease answers can be held back, as a slow Redis would.
+    let gate: Promise<void> | undefined;
+    let open = () => undefined as void;
+    let waiting = 0;
+    const gated = (inner: Shared): Shared =>
+      new Proxy(inner, {
+        get(target, prop, receiver) {
+          if (prop === 'scope') return (ns: string) => gated(target.scope(ns));
+          if (prop === 'lease') {
+            return async (key: string, ttl: number) => {
+              if (gate) {
+                waiting += 1;
+                await gate;
+                waiting -= 1;
+              }
+              return target.lease(key, ttl);
+            };
+          }
+          const v = Reflect.get(target, prop, receiver);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    const inner = await openShared(redis.url);
+    const h = new Hoody({ apiUrl: sim.apiUrl, shared: gated(inner) }, sim.token);
+    try {
+      const d = '/home/user/shared-w5';
+      await mkdir(host(d), { recursive: true });
+      const base = held;
+      const ac = new AbortController();
+      await h.watches.follow(sim.containerId, d, true, () => undefined, ac.signal);
+      await expect.poll(() => held, { timeout: 3_000, interval: 20 }).toBe(base + 1);
+      gate = new Promise<void>((r) => (open = r));
+      await expect.poll(() => waiting, { timeout: 3_000, interval: 20 }).toBe(1); // a tick waits on its renewal
+      ac.abort(); // the last subscriber leaves: lease released, count out
+      await expect.poll(holder, { timeout: 1_500, interval: 20 }).toBeUndefined();
+      gate = undefined;
+      open(); // the renewal now takes the free lease
+      await new Promise((r) => setTimeout(r, 600));
+      expect(held).toBe(base);
+      expect(await holder()).toBeUndefined();
+      const quiet = sim.requests.length;
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(watchRequests(quiet)).toEqual([]);
+    } finally {
+      await inner.close();
+    }
+  });
 });
