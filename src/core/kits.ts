@@ -81,11 +81,6 @@ export class KitResolver {
     this.#cache.delete(id);
   }
 
-  /** The base URL of one kit of a container. */
-  async baseUrl(containerId: string, kit: string, signal?: AbortSignal): Promise<URL> {
-    return new URL(await this.baseHref(containerId, kit, signal));
-  }
-
   /**
    * The base URL (href, ending in `/`) of one kit of a container: built and checked once per
    * cached container (urlFor's checks and URL parse cost ~10 µs, on every request before).
