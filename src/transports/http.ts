@@ -452,8 +452,10 @@ async function drain(server: http.Server, ops: Ops, ms: number): Promise<void> {
   if (ops.draining) return;
   ops.draining = true;
   // New connections are refused from here (a balancer's connect fails: it tries the next replica).
+  // Idle keep-alive connections stay open: a request that comes on one is served and its answer
+  // closes it, where closing it now could cut a request already on its way (which a balancer must
+  // not re-send if it is a POST).
   server.close();
-  server.closeIdleConnections();
   for (const res of ops.requests) if (!res.headersSent) res.setHeader('connection', 'close');
   // 2025-era GET streams end now; 2026-07-28 listens go on until the calls are done, then end
   // with the protocol's graceful close (in `close`): their client listens again elsewhere.
