@@ -35,6 +35,7 @@ export function createSubscriptions<D>(
         const flat = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
         const entry = { ac: new AbortController(), refs: 1 };
         watching.set(uri, entry);
+        observe.gauge('subscriptions', 1); // counted from now: a remove() while it starts takes it back
         const ctx = {
           get deps() {
             return deps();
@@ -44,11 +45,10 @@ export function createSubscriptions<D>(
         try {
           await plainErrors(r.subscribe!(new URL(uri), flat, ctx, () => notify(uri)), describeError);
         } catch (err) {
-          if (watching.get(uri) === entry) watching.delete(uri), observe.gauge('subscriptions', 1 - entry.refs); // others counted while it started
+          if (watching.get(uri) === entry) watching.delete(uri), observe.gauge('subscriptions', -entry.refs); // the refs not removed yet
           entry.ac.abort();
           throw err;
         }
-        observe.gauge('subscriptions', 1);
         return;
       }
       throw new Error(`${uri} cannot be subscribed to — only ${templates.map(({ r }) => r.uri).join(', ')} can`);
