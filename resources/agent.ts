@@ -1,4 +1,4 @@
-/** Resource: an agent session's transcript (the kit's replay ring), within budget, newest last. */
+/** Resource: an agent session's transcript (the kit's replay ring, and with --redis what replicas kept), within budget, newest last. */
 import type { Hoody } from '../src/core/hoody.js';
 import { sessionId } from '../src/core/kits/agent.js';
 import { defineResource } from '../src/mcp/define-resource.js';
@@ -16,7 +16,7 @@ export const agentResources = [
     async read(uri, vars, { deps, signal }) {
       const c = await deps.containerId(vars.container, signal);
       const s = sessionId(decodeURIComponent(vars.session ?? ''));
-      const [{ events }, st] = await Promise.all([deps.agent.kit.replay(c, s, signal), deps.agent.kit.get(c, s, signal)]);
+      const { events, state } = await deps.agent.transcript(c, s, signal);
       const lines = events.map(eventLine).filter((l): l is string => !!l);
       // Newest last: keep the tail that fits, and say how much older text was left out.
       let text = lines.join('\n');
@@ -24,7 +24,7 @@ export const agentResources = [
         const tail = text.slice(-MAX_CHARS + 200);
         text = `[${text.length - tail.length} older characters not shown]\n${tail.slice(tail.indexOf('\n') + 1)}`;
       }
-      return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: `session ${s} · ${st.state}\n${text}` }] };
+      return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: `session ${s} · ${state}\n${text}` }] };
     },
   }),
 ];

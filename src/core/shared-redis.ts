@@ -153,6 +153,21 @@ export class RedisShared implements Shared {
     await this.c.cmd.del(this.#k(key));
   }
 
+  async append(key: string, items: unknown[], max: number, ttlMs: number): Promise<void> {
+    if (!items.length) return;
+    const k = this.#k(key);
+    await this.c.cmd
+      .multi()
+      .rpush(k, ...items.map((i) => JSON.stringify(i)))
+      .ltrim(k, -Math.max(1, max), -1)
+      .pexpire(k, Math.max(1, Math.round(ttlMs)))
+      .exec();
+  }
+
+  async list<T>(key: string): Promise<T[]> {
+    return (await this.c.cmd.lrange(this.#k(key), 0, -1)).map((v) => JSON.parse(v) as T);
+  }
+
   async lease(key: string, ttlMs: number): Promise<boolean> {
     return (await this.c.cmd.hoodyLease(this.#k(key), this.c.replica, Math.max(1, Math.round(ttlMs)))) === 1;
   }

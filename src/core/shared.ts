@@ -21,6 +21,10 @@ export interface Shared {
   /** Set only when absent: true when this call set it (a lock, a single-flight claim). */
   setIfAbsent(key: string, value: unknown, ttlMs: number): Promise<boolean>;
   del(key: string): Promise<void>;
+  /** Add `items` (JSON values) to the end of the list at `key`, keeping its last `max`; the list expires after `ttlMs`. */
+  append(key: string, items: unknown[], max: number, ttlMs: number): Promise<void>;
+  /** The list at `key`, oldest first (empty when absent). */
+  list<T>(key: string): Promise<T[]>;
   /** Take or renew `key` for this replica for `ttlMs`: true while this replica holds it. */
   lease(key: string, ttlMs: number): Promise<boolean>;
   /** Give `key` up if this replica holds it. */

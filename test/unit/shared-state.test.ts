@@ -246,6 +246,24 @@ describe('state shared by replicas on a real redis-server', () => {
     expect(refused(await rateB('x', {}, 30))).toMatch(/rate limit of 4 calls a minute.*--rate-limit/);
   });
 
+  it("an agent session's transcript is read through replica 1 after the gateway lost it, when replica 2 followed the turn", async () => {
+    const [r1, r2] = [await replica(), await replica()];
+    sim.agent.script('kept transcript', [{ text: 'KEPT-1' }, { text: 'KEPT-2' }]);
+    const session = await r2.agent.start(sim.containerId, { prompt: 'kept transcript' });
+    expect((await follow(r2, session, 3_000)).map((e) => e.text)).toEqual(expect.arrayContaining(['KEPT-1', 'KEPT-2']));
+    const texts = async (h: Hoody) => (await h.agent.transcript(sim.containerId, session)).events.map((e) => e.text);
+    // While the kit has it: its ring and the kept copy, each event once.
+    await expect.poll(() => texts(r1)).toEqual(expect.arrayContaining(['KEPT-1', 'KEPT-2']));
+    expect((await texts(r1)).filter((t) => t === 'KEPT-1')).toHaveLength(1);
+    sim.agent.forget(session);
+    await expect(r1.agent.kit.get(sim.containerId, session)).rejects.toMatchObject({ kind: 'not_found' });
+    const kept = await r1.agent.transcript(sim.containerId, session);
+    expect(kept.events.map((e) => e.text)).toEqual(expect.arrayContaining(['KEPT-1', 'KEPT-2']));
+    expect(kept.state).toMatch(/^unknown/);
+    // Without a store the kit's loss is the transcript's: not found, as before.
+    await expect(new Hoody({ apiUrl: sim.apiUrl }, sim.token).agent.transcript(sim.containerId, session)).rejects.toMatchObject({ kind: 'not_found' });
+  });
+
   it('every key is namespaced by a hash, never the token, and expires', async () => {
     await raw.flushall();
     const h = await replica();
@@ -253,9 +271,9 @@ describe('state shared by replicas on a real redis-server', () => {
     sim.agent.script('keys', [{ text: 'K' }]);
     await follow(h, await h.agent.start(sim.containerId, { prompt: 'keys' }), 3_000);
     const gate = await admissionFor(limitsConfig(stores.at(-1)), sim.token)('exec_run', {}, 30); // held: its place is a key
-    await waitFor('the background writes', async () => (await raw.keys('*')).length >= 6);
+    await waitFor('the background writes', async () => (await raw.keys('*')).length >= 7);
     const keys = await raw.keys('*');
-    expect(new Set(keys.map((k) => k.split(':')[2]))).toEqual(new Set(['job', 'job-seen', 'agent', 'claim', 'limits']));
+    expect(new Set(keys.map((k) => k.split(':')[2]))).toEqual(new Set(['job', 'job-seen', 'agent', 'agent-log', 'claim', 'limits']));
     for (const k of keys) {
       expect(k).not.toContain(sim.token);
       expect(k).toMatch(/^hoody-mcp:[0-9a-f]{32}:/);

@@ -21,6 +21,9 @@ import type { Shared } from '../shared.js';
 
 /** How long a caller's place in a session is remembered across replicas. */
 const CURSOR_KEEP_MS = 6 * 3600_000;
+/** Events of a session kept in the shared store (as many as the kit's replay ring), each text clipped. */
+const LOG_EVENTS = 1024;
+const LOG_TEXT = 8 * 1024;
 
 export type GateKind = 'confirm' | 'question';
 
@@ -367,11 +370,34 @@ export class AgentTurns {
    * is not auto-approved, or `until` passes. Each yielded event counts as shown.
    */
   async *follow(c: string, session: string, opts: { until: number; signal: AbortSignal; autoApprove?: boolean }): AsyncGenerator<AgentEvent> {
+    const seen: AgentEvent[] = [];
     try {
-      yield* this.#follow(c, session, opts);
+      for await (const e of this.#follow(c, session, opts)) {
+        if (this.shared) seen.push(e.text.length > LOG_TEXT ? { ...e, text: e.text.slice(0, LOG_TEXT) } : e);
+        if (seen.length > LOG_EVENTS) seen.shift();
+        yield e;
+      }
     } finally {
       this.#share(c, session);
+      // The transcript outlives the kit's replay ring (and a gateway that lost it), for every replica.
+      if (seen.length) inBackground(this.shared, (s) => s.append(`agent-log:${this.#key(c, session)}`, seen, LOG_EVENTS, CURSOR_KEEP_MS));
     }
+  }
+
+  /**
+   * A session's transcript: the kit's replay ring, and (shared store) the events any replica
+   * followed, kept after the kit forgot them; by `seq`, each once. The state is the kit's, or
+   * `unknown` when the kit no longer has the session but the store still has its events.
+   */
+  async transcript(c: string, session: string, signal?: AbortSignal): Promise<{ events: AgentEvent[]; state: string }> {
+    const kept = orLocal(this.shared, (s) => s.list<AgentEvent>(`agent-log:${this.#key(c, session)}`), () => [] as AgentEvent[]);
+    const kit = Promise.all([this.kit.replay(c, session, signal), this.kit.get(c, session, signal)]);
+    const [stored, live] = await Promise.all([kept, kit.catch((err: unknown) => err)]);
+    if (live instanceof Error && !(stored.length && live instanceof HoodyError && live.kind === 'not_found')) throw live;
+    const [replay, summary] = live instanceof Error ? [{ events: [] as AgentEvent[] }, undefined] : (live as [{ events: AgentEvent[] }, SessionSummary]);
+    const bySeq = new Map<number, AgentEvent>();
+    for (const e of [...stored, ...replay.events]) if (Number.isSafeInteger(e?.seq)) bySeq.set(e.seq, e);
+    return { events: [...bySeq.values()].sort((a, b) => a.seq - b.seq), state: summary?.state ?? 'unknown (the kit no longer has this session)' };
   }
 
   async *#follow(c: string, session: string, opts: { until: number; signal: AbortSignal; autoApprove?: boolean }): AsyncGenerator<AgentEvent> {

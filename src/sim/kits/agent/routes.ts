@@ -36,6 +36,8 @@ export interface SimAgent {
   expireClaims(token: string): void;
   /** Whether the deployment can sign claims; off, the control plane answers 503 `SIGNING_NOT_CONFIGURED`. */
   setSigning(on: boolean): void;
+  /** The gateway loses a session (a restart): its replay ring and record are gone, the id is unknown (404). */
+  forget(session: string): void;
 }
 
 function verifyClaim(req: Req, agent: SimAgent): void {
@@ -106,6 +108,7 @@ function routes(agent: SimAgent): Route<Req>[] {
 
 export function createAgentKit(core: SimCore): KitRuntime & { agent: SimAgent } {
   const scripts = new Map<string, AgentStep[]>();
+  const states = new Set<AgentState>();
   const rule = (token: string, r: ClaimRule) => void core.claimRules.set(token, { ...core.claimRules.get(token), ...r });
   const agent: SimAgent = {
     script: (prompt, steps) => void scripts.set(prompt, steps),
@@ -113,11 +116,16 @@ export function createAgentKit(core: SimCore): KitRuntime & { agent: SimAgent } 
     forgeClaims: (on, token = '*') => rule(token, { forge: on }),
     setSigning: (on) => void (core.opts.signing = on),
     expireClaims: (token) => core.mintedClaims.forEach((t, b64) => t === token && core.expiredClaims.add(b64)),
+    forget: (session) => states.forEach((st) => (st.sessions.get(session)?.dropStreams(), st.sessions.delete(session))),
   };
   const kit = createKit(core, {
     slug: 'agent',
     service: 'hoody-agent-d',
-    state: (c) => new AgentState(core, c, scripts),
+    state: (c) => {
+      const st = new AgentState(core, c, scripts);
+      states.add(st);
+      return st;
+    },
     routes: routes(agent),
     errors: {
       // The proxy's claim refusals are flat {code}; the gateway's own errors nest {error:{code,message}}.
