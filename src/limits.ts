@@ -99,23 +99,15 @@ const failed = (): typeof FAILED => FAILED;
 /** How long a place outlives its call's deadline at most (then it lapses, as when its replica died). */
 const PLACE_MARGIN_S = 90;
 
-/** Counted on every replica: a place among the credential's running calls, then a start from its bucket. */
+/** Counted on every replica, in one round trip: a place among the credential's running calls and a start from its bucket. */
 async function admitShared(shared: Shared, l: Limiter, config: Config, deadlineS: number | null): Promise<Admitted> {
   const id = randomUUID();
   const ttlMs = ((deadlineS ?? 3600) + PLACE_MARGIN_S) * 1000;
-  const running = await orLocal(shared, (s) => s.enter('limits:running', id, config.maxConcurrency, ttlMs), failed);
-  if (running === FAILED) return admitLocal(l, config);
-  if (running !== undefined) return busy(running);
+  const r = await orLocal(shared, (s) => s.admit('limits:running', id, config.maxConcurrency, ttlMs, `limits:rate:${config.rateLimit}`, config.rateLimit), failed);
+  if (r === FAILED) return admitLocal(l, config);
+  if (r.running !== undefined) return busy(r.running);
+  if (r.waitS !== undefined) return limited(config, r.waitS);
   const leave = () => inBackground(shared, (s) => s.leave('limits:running', id));
-  const waitS = await orLocal(shared, (s) => s.take(`limits:rate:${config.rateLimit}`, config.rateLimit), failed);
-  if (waitS === FAILED) {
-    leave();
-    return admitLocal(l, config);
-  }
-  if (waitS > 0) {
-    leave();
-    return limited(config, waitS);
-  }
   l.running++; // counted here too, for the calls that fall back while this one runs
   let released = false;
   return { release: () => void (released || ((released = true), l.running--, leave())) };

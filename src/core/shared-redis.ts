@@ -18,20 +18,28 @@ return 0`;
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
-// Token bucket in a hash {tokens, at}; returns 0 when one was taken, else the seconds to wait.
-const TAKE = `
+// Admission in one round trip: a place among the running (a sorted set scored by expiry) and a
+// start from a token bucket (a hash {tokens, at}). Returns {running, 0} when the set is full,
+// {-1, seconds to wait} when the bucket is empty (nothing taken), {-1, 0} when admitted.
+const ADMIT = `
 local t = redis.call('time')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local rate = tonumber(ARGV[1])
-local b = redis.call('hmget', KEYS[1], 'tokens', 'at')
+redis.call('zremrangebyscore', KEYS[1], '-inf', now)
+local n = redis.call('zcard', KEYS[1])
+if n >= tonumber(ARGV[2]) then return {n, 0} end
+local rate = tonumber(ARGV[4])
+local b = redis.call('hmget', KEYS[2], 'tokens', 'at')
 local tokens = tonumber(b[1]) or rate
 local at = tonumber(b[2]) or now
 tokens = math.min(rate, tokens + (now - at) / 60000 * rate)
 local wait = 0
 if tokens < 1 then wait = math.ceil((1 - tokens) / rate * 60) else tokens = tokens - 1 end
-redis.call('hset', KEYS[1], 'tokens', tostring(tokens), 'at', now)
-redis.call('pexpire', KEYS[1], 120000)
-return wait`;
+redis.call('hset', KEYS[2], 'tokens', tostring(tokens), 'at', now)
+redis.call('pexpire', KEYS[2], 120000)
+if wait > 0 then return {-1, wait} end
+redis.call('zadd', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+if redis.call('pttl', KEYS[1]) < tonumber(ARGV[3]) then redis.call('pexpire', KEYS[1], ARGV[3]) end
+return {-1, 0}`;
 
 // Counted places in a sorted set scored by expiry; returns -1 when in, else how many run.
 const ENTER = `
@@ -48,7 +56,7 @@ return -1`;
 type Scripted = Redis & {
   hoodyLease(key: string, owner: string, ttl: number): Promise<number>;
   hoodyRelease(key: string, owner: string): Promise<number>;
-  hoodyTake(key: string, perMinute: number): Promise<number>;
+  hoodyAdmit(running: string, bucket: string, id: string, max: number, ttl: number, perMinute: number): Promise<[number, number]>;
   hoodyEnter(key: string, id: string, max: number, ttl: number): Promise<number>;
 };
 
@@ -75,7 +83,7 @@ class Connection {
     this.cmd = new Redis(url, { ...options, enableOfflineQueue: false }) as Scripted;
     this.cmd.defineCommand('hoodyLease', { numberOfKeys: 1, lua: LEASE });
     this.cmd.defineCommand('hoodyRelease', { numberOfKeys: 1, lua: RELEASE });
-    this.cmd.defineCommand('hoodyTake', { numberOfKeys: 1, lua: TAKE });
+    this.cmd.defineCommand('hoodyAdmit', { numberOfKeys: 2, lua: ADMIT });
     this.cmd.defineCommand('hoodyEnter', { numberOfKeys: 1, lua: ENTER });
     // A subscribed connection may sit idle for hours: no command timeout on it; it keeps its queue
     // so subscriptions made while it reconnects go through (ioredis re-subscribes on reconnect).
@@ -208,8 +216,9 @@ export class RedisShared implements Shared {
     };
   }
 
-  take(key: string, perMinute: number): Promise<number> {
-    return this.c.cmd.hoodyTake(this.#k(key), perMinute);
+  async admit(running: string, id: string, max: number, ttlMs: number, bucket: string, perMinute: number): Promise<{ running?: number; waitS?: number }> {
+    const [n, wait] = await this.c.cmd.hoodyAdmit(this.#k(running), this.#k(bucket), id, max, Math.max(1, Math.round(ttlMs)), perMinute);
+    return n >= 0 ? { running: n } : wait > 0 ? { waitS: wait } : {};
   }
 
   async enter(key: string, id: string, max: number, ttlMs: number): Promise<number | undefined> {

@@ -32,8 +32,13 @@ export interface Shared {
   publish(channel: string, message: unknown): Promise<void>;
   /** Hear every message on `channel` (from any replica, this one included) until the returned stop. */
   subscribe(channel: string, listener: (message: unknown) => void): Promise<() => Promise<void>>;
-  /** Take one start from a token bucket of `perMinute` (refilled continuously): 0, or the seconds until one is free. */
-  take(key: string, perMinute: number): Promise<number>;
+  /**
+   * Admission in one step: count `id` in as one of at most `max` running at `running` (for at most
+   * `ttlMs`) and take one start from the token bucket at `bucket` (`perMinute`, refilled
+   * continuously). `{running}`: full, nothing taken; `{waitS}`: no start left, not counted in;
+   * `{}`: in (give the place back with `leave(running, id)`).
+   */
+  admit(running: string, id: string, max: number, ttlMs: number, bucket: string, perMinute: number): Promise<{ running?: number; waitS?: number }>;
   /**
    * Count `id` in as one of at most `max` running at `key` (each counted for at most `ttlMs`,
    * so a replica that died does not hold its places forever): undefined when in, else how many run.

@@ -65,12 +65,19 @@ describe('shared store on a real redis-server', () => {
     await stopA();
   });
 
-  it('a token bucket is counted across replicas', async () => {
-    const waits = [];
-    for (let i = 0; i < 6; i++) waits.push(await (i % 2 ? a : b).take('bucket', 4));
-    expect(waits.slice(0, 4)).toEqual([0, 0, 0, 0]);
-    expect(waits[4]).toBeGreaterThan(0);
-    expect(waits[4]).toBeLessThanOrEqual(15);
+  it('admission counts places and starts across replicas in one step', async () => {
+    const admitted = [];
+    // 4 starts a minute, 3 at once: three in, the fourth finds no place (and takes no start).
+    for (let i = 0; i < 4; i++) admitted.push(await (i % 2 ? a : b).admit('adm:run', `c${i}`, 3, 10_000, 'adm:rate', 4));
+    expect(admitted).toEqual([{}, {}, {}, { running: 3 }]);
+    await a.leave('adm:run', 'c0');
+    expect(await b.admit('adm:run', 'c4', 3, 10_000, 'adm:rate', 4)).toEqual({}); // the 4th start
+    await a.leave('adm:run', 'c1');
+    const empty = await a.admit('adm:run', 'c5', 3, 10_000, 'adm:rate', 4);
+    expect(empty.waitS).toBeGreaterThan(0);
+    expect(empty.waitS).toBeLessThanOrEqual(15);
+    // Refused for the rate, it was not counted in: two places are taken (c2, c4), one is free.
+    expect(await b.enter('adm:run', 'probe', 3, 1_000)).toBeUndefined();
   });
 
   it('counted places are shared, released, and lapse', async () => {
