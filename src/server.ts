@@ -15,6 +15,7 @@ import { admissionFor } from './limits.js';
 import { HoodyError } from './core/errors.js';
 import { Secrets } from './core/secrets.js';
 import { hoodyFor, type Hoody } from './core/hoody.js';
+import { Lru } from './core/lru.js';
 import { buildMcpServer } from './mcp/build.js';
 import { readOnlyView, type AnyTool } from './mcp/define-tool.js';
 import { selectTools } from './mcp/registry.js';
@@ -111,23 +112,19 @@ interface Offer {
   readonly tools: readonly AnyTool[];
   instructions: string;
 }
-const offers = new WeakMap<Config, Map<string, Offer>>();
+const offers = new WeakMap<Config, Lru<Offer>>();
 /** Scopes come from request headers: the cache keeps the most recent few (a bad scope throws and is not kept). */
 const OFFERS_MAX = 64;
 
 /** toolsFor and the instructions, cached: the same definitions (and read-only views) serve every request of a scope. */
 export function offerFor(config: Config, scope?: Scope): Offer {
   let byScope = offers.get(config);
-  if (!byScope) offers.set(config, (byScope = new Map()));
+  if (!byScope) offers.set(config, (byScope = new Lru(OFFERS_MAX)));
   const key = scope ? JSON.stringify([scope.toolsets, scope.tools, !!scope.readOnly]) : '';
-  let offer = byScope.get(key);
-  if (!offer) {
+  return byScope.getOrCreate(key, () => {
     const tools = toolsFor(config, scope);
-    offer = { tools, instructions: instructionsFor(tools) };
-    if (byScope.size >= OFFERS_MAX) byScope.delete(byScope.keys().next().value!);
-    byScope.set(key, offer);
-  }
-  return offer;
+    return { tools, instructions: instructionsFor(tools) };
+  });
 }
 
 /**
