@@ -12,7 +12,7 @@ import { HoodyError } from './errors.js';
 import { Lru } from './lru.js';
 import { sleep } from './http.js';
 import { poll } from './streams.js';
-import { inBackground, orLocal } from './fallback.js';
+import { Cursors, inBackground, orLocal } from './fallback.js';
 import type { Shared } from './shared.js';
 import { JOB_TERMINAL_IDS, type CommandResult, type TerminalKit } from './kits/terminal.js';
 
@@ -79,13 +79,15 @@ export class Jobs {
    * is new). With a shared store it is kept there too (`job-seen:`), so a status through another
    * replica continues where this one stopped: the larger of the two counts.
    */
-  readonly #seen = new Lru<number>(MAX_KEPT * 4);
+  readonly #seen: Cursors;
 
   /** `shared`: this credential's part of the store the replicas share (--redis): finished jobs are kept there too. */
   constructor(
     private readonly terminal: TerminalKit,
     private readonly shared?: Shared,
-  ) {}
+  ) {
+    this.#seen = new Cursors(shared, 'job-seen', KEEP_MS, MAX_KEPT * 4);
+  }
 
   /**
    * Start a command in a fresh pinned session. No session listing first: a random id among 20,000
@@ -155,25 +157,16 @@ export class Jobs {
     return kept && Date.now() - kept.at < KEEP_MS ? kept.state : undefined;
   }
 
-  /** How much of the job at `key` another replica showed this caller (--redis), when it is more than this one did. */
-  async #seenElsewhere(key: string): Promise<number | undefined> {
-    const there = await orLocal(this.shared, (s) => s.get<number>(`job-seen:${key}`), () => undefined);
-    if (typeof there !== 'number' || !Number.isSafeInteger(there) || there <= (this.#seen.get(key) ?? 0)) return undefined;
-    this.#seen.set(key, there);
-    return there;
-  }
-
   /** Count `length` characters of the job at `key` as shown to this caller (and tell the other replicas, without waiting). */
   #markSeen(key: string, length: number, before: number): void {
     this.#seen.set(key, length);
-    if (length > before) inBackground(this.shared, (s) => s.set(`job-seen:${key}`, length, KEEP_MS));
+    if (length > before) this.#seen.share(key);
   }
 
   /** The state with the output not yet shown to this principal as `fresh`; from now on it counts as shown. */
   async #shown(containerId: string, state: JobState): Promise<JobUpdate> {
     const key = this.#keyOf(containerId, state.job);
-    if (this.shared) await this.#seenElsewhere(key);
-    const seen = this.#seen.get(key) ?? 0;
+    const seen = (this.shared ? await this.#seen.latest(key) : this.#seen.get(key)) ?? 0;
     const from = Math.min(seen, state.output.length);
     this.#markSeen(key, state.output.length, seen);
     return { ...state, fresh: state.output.slice(from), shownFrom: from };
@@ -191,7 +184,7 @@ export class Jobs {
     let elsewhere: Promise<unknown> | undefined;
     if (typeof from === 'string' && this.shared) {
       parseJob(from); // a bad handle is refused before it names a key
-      elsewhere = this.#seenElsewhere(this.#keyOf(containerId, from));
+      elsewhere = this.#seen.latest(this.#keyOf(containerId, from));
     }
     const first = typeof from === 'string' ? await this.get(containerId, from, wait.signal) : from;
     const readAt = performance.now();

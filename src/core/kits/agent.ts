@@ -14,9 +14,8 @@
 import { HoodyError, kindForStatus, type NextStep } from '../errors.js';
 import { header, parseRetryAfter, type HttpResponse } from '../http.js';
 import type { Kits } from '../kits.js';
-import { Lru } from '../lru.js';
 import { sse } from '../sse.js';
-import { inBackground, orLocal } from '../fallback.js';
+import { Cursors, inBackground, orLocal } from '../fallback.js';
 import type { Shared } from '../shared.js';
 
 /** How long a caller's place in a session is remembered across replicas. */
@@ -303,23 +302,17 @@ export class AgentKit {
  * continues where a result from another stopped.
  */
 export class AgentTurns {
-  readonly #seen = new Lru<number>(2000);
+  readonly #seen: Cursors;
 
   constructor(
     readonly kit: AgentKit,
     private readonly shared?: Shared,
-  ) {}
+  ) {
+    this.#seen = new Cursors(shared, 'agent', CURSOR_KEEP_MS, 2000);
+  }
 
   #key(c: string, session: string) {
     return `${c}/${session}`;
-  }
-
-  /** Tell the other replicas how far this caller has been shown `session`. */
-  #share(c: string, session: string): void {
-    if (!this.shared) return;
-    const k = this.#key(c, session);
-    const seen = this.#seen.get(k);
-    if (seen !== undefined) inBackground(this.shared, (s) => s.set(`agent:${k}`, seen, CURSOR_KEEP_MS));
   }
 
   /** The last event this caller was shown; for a session it never saw, the kit's newest event. */
@@ -329,14 +322,8 @@ export class AgentTurns {
   }
 
   /** The last event this caller was shown, here or (shared store) through any replica: the later. */
-  async #known(c: string, session: string): Promise<number | undefined> {
-    const k = this.#key(c, session);
-    const seen = this.#seen.get(k);
-    if (!this.shared) return seen;
-    const there = await orLocal(this.shared, (s) => s.get<number>(`agent:${k}`), () => undefined);
-    if (typeof there !== 'number' || !Number.isFinite(there) || there <= (seen ?? -1)) return seen;
-    this.#seen.set(k, there);
-    return there;
+  #known(c: string, session: string): Promise<number | undefined> {
+    return this.#seen.latest(this.#key(c, session));
   }
 
   /** A session this caller never saw: its place starts at the kit's newest event (what came before is not its own). */
@@ -359,7 +346,7 @@ export class AgentTurns {
     } else {
       session = await this.kit.create(c, { model: opts.model }, signal);
       this.#seen.set(this.#key(c, session), 0);
-      this.#share(c, session);
+      this.#seen.share(this.#key(c, session));
     }
     await this.kit.send(c, session, opts.prompt, signal);
     return session;
@@ -378,7 +365,7 @@ export class AgentTurns {
         yield e;
       }
     } finally {
-      this.#share(c, session);
+      this.#seen.share(this.#key(c, session));
       // The transcript outlives the kit's replay ring (and a gateway that lost it), for every replica.
       if (seen.length) inBackground(this.shared, (s) => s.append(`agent-log:${this.#key(c, session)}`, seen, LOG_EVENTS, CURSOR_KEEP_MS));
     }
