@@ -262,11 +262,8 @@ export class SharedWatches {
   #leave(g: Group, sub: Sub): void {
     g.subs.delete(sub);
     if (g.subs.size || g.closed) return;
-    g.closed = true;
     if (this.#groups.get(g.key) === g) this.#groups.delete(g.key);
-    clearInterval(g.timer);
-    g.local?.abort();
-    this.#unhold(g);
+    this.#stop(g);
     const out: Promise<void> = this.#out(g)
       .catch(() => undefined)
       .finally(() => this.#leaving.delete(out));
@@ -281,8 +278,16 @@ export class SharedWatches {
     if (leased) await this.shared.release(`${g.key}:lease`);
   }
 
-  /** Unsubscribe, count out, release; the last replica out removes the kit watcher. */
-  async #out(g: Group): Promise<void> {
+  /** Stop a group's timer and following (and any local follow) on this replica. */
+  #stop(g: Group): void {
+    g.closed = true;
+    clearInterval(g.timer);
+    g.local?.abort();
+    this.#unhold(g);
+  }
+
+  /** Unsubscribe, count out, release; the last replica out removes the kit watcher (unless `keepWatcher`). */
+  async #out(g: Group, keepWatcher = false): Promise<void> {
     await g.ready.catch(() => undefined);
     this.#unhold(g); // a join still under way when the last subscriber left may have taken the lease
     await g.unlisten?.();
@@ -290,6 +295,7 @@ export class SharedWatches {
     if (this.#groups.has(g.key)) return;
     await this.shared.leave(`${g.key}:in`, this.shared.replica);
     await this.shared.release(`${g.key}:lease`);
+    if (keepWatcher) return;
     // Anyone still in? A probe that gets in where at most one may be means nobody is.
     const probe = `${this.shared.replica}:probe`;
     if ((await this.shared.enter(`${g.key}:in`, probe, 1, 5_000)) !== undefined) return;
@@ -309,21 +315,10 @@ export class SharedWatches {
   async close(): Promise<void> {
     const groups = [...this.#groups.values()];
     this.#groups.clear();
-    await Promise.allSettled([
-      ...this.#leaving,
-      ...groups.map(async (g) => {
-        g.closed = true;
-        clearInterval(g.timer);
-        g.local?.abort();
-        this.#unhold(g);
-        await g.ready.catch(() => undefined);
-        this.#unhold(g);
-        await g.unlisten?.();
-        await this.shared.leave(`${g.key}:in`, this.shared.replica);
-        await this.shared.release(`${g.key}:lease`);
-      }),
-    ]);
+    for (const g of groups) this.#stop(g);
+    await Promise.allSettled([...this.#leaving, ...groups.map((g) => this.#out(g, true))]);
   }
+
 }
 
 function call(f: () => void): void {
