@@ -105,7 +105,7 @@ export class SharedWatches {
     const key = `watch:${containerId}:${createHash('sha256').update(dir).digest('hex').slice(0, 24)}`;
     let g = this.#groups.get(key);
     if (!g) {
-      if (this.#groups.size >= MAX_GROUPS) return this.local(containerId, dir, (b) => filter(b, { path, isDir, changed }), signal);
+      if (this.#groups.size >= MAX_GROUPS) return this.local(containerId, dir, (b) => hears(pathsOf(b), { path, isDir, changed }), signal);
       g = new Group(containerId, dir, key);
       this.#groups.set(key, g);
       g.ready = this.#join(g);
@@ -120,7 +120,7 @@ export class SharedWatches {
       // The store did not answer: this subscriber follows the kit from here, as without --redis.
       group.subs.delete(sub);
       if (this.#groups.get(key) === group) this.#groups.delete(key);
-      if (!signal.aborted) await this.local(containerId, dir, (b) => filter(b, sub), signal);
+      if (!signal.aborted) await this.local(containerId, dir, (b) => hears(pathsOf(b), sub), signal);
     }
   }
 
@@ -148,9 +148,8 @@ export class SharedWatches {
   #hear(g: Group, m: unknown): void {
     if (g.local || !m || typeof m !== 'object') return;
     const msg = m as { lost?: unknown; paths?: unknown };
-    const lost = msg.lost === true;
-    const paths = new Set(Array.isArray(msg.paths) ? msg.paths.filter((p): p is string => typeof p === 'string') : []);
-    for (const s of [...g.subs]) if (lost || s.isDir || paths.has(s.path)) call(s.changed);
+    const paths = msg.lost === true ? null : Array.isArray(msg.paths) ? msg.paths.filter((p): p is string => typeof p === 'string') : [];
+    for (const s of [...g.subs]) hears(paths, s);
   }
 
   /** Renew or take the lease; hold or stop holding accordingly; fall back while the store fails. */
@@ -178,7 +177,7 @@ export class SharedWatches {
       if (!g.local) {
         g.local = new AbortController();
         const ac = g.local;
-        this.local(g.containerId, g.dir, (b) => !ac.signal.aborted && g.subs.forEach((s) => filter(b, s)), ac.signal).catch(() => undefined);
+        this.local(g.containerId, g.dir, (b) => !ac.signal.aborted && g.subs.forEach((s) => hears(pathsOf(b), s)), ac.signal).catch(() => undefined);
       }
     } finally {
       g.ticking = false;
@@ -229,10 +228,11 @@ export class SharedWatches {
         const st = g.state!;
         const r = await this.waitFrom(g.containerId, `${st.watcher}@${st.cursor}`, Date.now() + 25_000, signal);
         if (!r.events.length) continue;
-        const paths = [...new Set(r.events.flatMap((e) => (e.oldPath ? [e.path, e.oldPath] : [e.path])))].slice(0, MAX_PATHS);
+        // More paths than a message carries: everyone hears it (as for a lost cursor), nobody misses it.
+        const paths = pathsOf(r.events);
         // Published before the cursor moves: a holder dying in between makes its successor repeat
         // this batch (heard twice) rather than skip it.
-        await this.shared.publish(`${g.key}:ev`, { paths });
+        await this.shared.publish(`${g.key}:ev`, paths ? { paths } : { lost: true });
         if (signal.aborted) return;
         await this.#save(g, { watcher: st.watcher, cursor: parseCursor(r.cursor).sinceId });
         failures = 0;
@@ -329,7 +329,14 @@ function call(f: () => void): void {
   }
 }
 
-/** The in-process filter: a directory hears every batch; a file hears batches that name it. */
-function filter(b: Batch, s: Sub): void {
-  if (!b || s.isDir || b.some((e) => e.path === s.path || e.oldPath === s.path)) call(s.changed);
+/** The paths a batch names (renames by both names); null — "anything may have changed" — for a lost cursor or more than MAX_PATHS. */
+function pathsOf(b: Batch): string[] | null {
+  if (!b) return null;
+  const paths = [...new Set(b.flatMap((e) => (e.oldPath ? [e.path, e.oldPath] : [e.path])))];
+  return paths.length > MAX_PATHS ? null : paths;
+}
+
+/** The one filter, for the holder's fan-out and the in-process follow: a directory hears every batch; a file, those that name it. */
+function hears(paths: string[] | null, s: Sub): void {
+  if (!paths || s.isDir || paths.includes(s.path)) call(s.changed);
 }
