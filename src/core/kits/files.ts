@@ -161,8 +161,11 @@ export interface LineBounds {
   shown?: { chars: number; perLine: number; lineChars: number };
 }
 
+/** A line read's bounds where the caller sets none: 1 MiB kept in all, 64 KiB a line, 16 MiB scanned. */
+const BOUNDS = { maxBytes: 1024 * 1024, maxLineBytes: 64 * 1024, maxScanBytes: 16 * 1024 * 1024 };
+
 const boundedLines = (count: number, b: LineBounds) =>
-  new BoundedLines(count, b.maxBytes ?? 1024 * 1024, b.maxLineBytes ?? 64 * 1024, b.maxScanBytes ?? 16 * 1024 * 1024);
+  new BoundedLines(count, b.maxBytes ?? BOUNDS.maxBytes, b.maxLineBytes ?? BOUNDS.maxLineBytes, b.maxScanBytes ?? BOUNDS.maxScanBytes);
 
 /**
  * Lines `from`-`to` (1-based) of a whole file already in hand, within the same bounds as a
@@ -208,9 +211,9 @@ function asciiLinesOf(s: string, from: number, to: number, b: LineBounds): { lin
   if (s.length && s.charCodeAt(s.length - 1) !== 10) total += 1;
   if (start === -1 || start >= s.length) return { lines: [], total, stopped: false };
   const count = to - from + 1;
-  const maxBytes = b.maxBytes ?? 1024 * 1024;
-  const maxLine = b.maxLineBytes ?? 64 * 1024;
-  const maxScan = b.maxScanBytes ?? 16 * 1024 * 1024;
+  const maxBytes = b.maxBytes ?? BOUNDS.maxBytes;
+  const maxLine = b.maxLineBytes ?? BOUNDS.maxLineBytes;
+  const maxScan = b.maxScanBytes ?? BOUNDS.maxScanBytes;
   const lines: FileLine[] = [];
   let kept = 0;
   let shown = 0;
