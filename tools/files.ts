@@ -114,11 +114,11 @@ export const fileTools = [
         used += Math.min(lines[n]!.text.length, shownBound.lineChars) + shownBound.perLine;
         if (used > shownBound.chars) break;
       }
-      const cut = (l: FileLine) => `${l.text.slice(0, LINE_CHARS)}… [line cut at ${LINE_CHARS} chars of ${fmtBytes(l.bytes)}${l.ended ? '' : ' or more'}]`;
+      const cut = (l: FileLine) => `${l.text.slice(0, LINE_CHARS)}... [line cut at ${LINE_CHARS} chars of ${fmtBytes(l.bytes)}${l.ended ? '' : ' or more'}]`;
       const shown = lines.slice(0, n).map((l) => (l.text.length > LINE_CHARS || !l.whole ? cut(l) : l.text));
       const last = first + n - 1;
       const more = n < lines.length || stopped || (total === undefined ? lines.length >= want : last < total);
-      const note = more ? `\n… lines ${first}-${last} shown${total ? ` of ${total}` : ''}; continue with offset=${last + 1}` : '';
+      const note = more ? `\n... lines ${first}-${last} shown${total ? ` of ${total}` : ''}; continue with offset=${last + 1}` : '';
       return ok(numbered(shown, first) + note, { path: p, first, last, total: total ?? null, more });
     },
   }),

@@ -40,7 +40,7 @@ function cutTo(text: string, room: number, head: number, more: string | undefine
   if (nl2 !== -1 && nl2 - tailStart < (text.length - tailStart) * 0.2) tailStart = nl2 + 1;
   const cut = tailStart - headLen;
   const cutLines = countLines(text.slice(headLen, tailStart));
-  const marker = `\n… [${cut} of ${text.length} characters (${cutLines} lines) cut${more ? `; ${more}` : ''}] …\n`;
+  const marker = `\n... [${cut} of ${text.length} characters (${cutLines} lines) cut${more ? `; ${more}` : ''}] ...\n`;
   return { text: text.slice(0, headLen) + marker + text.slice(tailStart), cut, total: text.length };
 }
 

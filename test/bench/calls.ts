@@ -1,11 +1,10 @@
 /**
  * Per call: each tool through MCP (the built server over stdio) beside the same upstream exchange
- * made directly with the same HTTP core, alternating, median of N; overhead = the difference of
- * the medians. The direct exchange is made twice: from a process of its own, as the server makes
- * it (the overhead), and from the bench's own process, where the simulator runs (shown beside:
- * a request to the same process skips the two cross-process wake-ups every server request pays,
- * three times over for file_edit). Round trips are counted from the simulator's request log for
- * one warmed-up call.
+ * made directly with the same HTTP core from a process of its own (as the server makes it), and
+ * beside the SDK floor: a bare official-SDK server making that exchange and sending an answer as
+ * large (floor-server.ts). The three alternate, in rotating order, median of N each; overhead =
+ * the difference of the medians. Round trips are counted from the simulator's request log for one
+ * warmed-up call.
  */
 import { fork } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -19,8 +18,8 @@ import { median, round, timed } from './stats.js';
 
 interface Op {
   name: string;
-  mcp: (i: number) => Promise<unknown>;
-  direct: (i: number) => Promise<unknown>;
+  tool: string;
+  args: (i: number) => Record<string, unknown>;
 }
 
 async function send(method: string, url: URL, source: string, body?: unknown, idempotent?: boolean): Promise<string> {
@@ -56,23 +55,19 @@ export function directOps(term: string, files: string, tag: string): Record<stri
   };
 }
 
-function ops(client: Client, sim: Sim): Op[] {
-  const mcp = (name: string, args: Record<string, unknown>) => async () => {
-    const r = await client.callTool({ name, arguments: args });
-    if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content).slice(0, 300)}`);
-    return r;
-  };
-  const direct = directOps(sim.kitUrl(sim.containerId, 'terminal'), sim.kitUrl(sim.containerId, 'files'), '2');
-  return [
-    { name: 'exec_run_true', mcp: mcp('exec_run', { command: 'true' }), direct: direct.exec_run_true! },
-    { name: 'file_read_1000_lines', mcp: mcp('file_read', { path: '/home/user/bench.txt' }), direct: direct.file_read_1000_lines! },
-    { name: 'file_write_4kb', mcp: mcp('file_write', { path: '/home/user/w.txt', content: 'x'.repeat(4096) }), direct: direct.file_write_4kb! },
-    {
-      name: 'file_edit',
-      mcp: (i) => mcp('file_edit', { path: '/home/user/e.txt', old_string: `value = ${edit(i)[0]}`, new_string: `value = ${edit(i)[1]}` })(),
-      direct: direct.file_edit!,
-    },
-  ];
+const OPS: Op[] = [
+  { name: 'exec_run_true', tool: 'exec_run', args: () => ({ command: 'true' }) },
+  { name: 'file_read_1000_lines', tool: 'file_read', args: () => ({ path: '/home/user/bench.txt' }) },
+  { name: 'file_write_4kb', tool: 'file_write', args: () => ({ path: '/home/user/w.txt', content: 'x'.repeat(4096) }) },
+  { name: 'file_edit', tool: 'file_edit', args: (i) => ({ path: '/home/user/e.txt', old_string: `value = ${edit(i)[0]}`, new_string: `value = ${edit(i)[1]}` }) },
+];
+
+type Answer = { content: { type: string; text?: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
+
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Answer> {
+  const r = (await client.callTool({ name, arguments: args })) as Answer;
+  if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content).slice(0, 300)}`);
+  return r;
 }
 
 /**
@@ -131,41 +126,42 @@ async function roundTrips(sim: Sim, call: () => Promise<unknown>): Promise<strin
   return sim.requests.slice(from + 1, to).map((q) => `${q.method} ${q.host} ${q.path.replace(/\/home\/user\/.*/, '/…')}${q.query ? ` ${q.query}` : ''}`);
 }
 
-export async function perCall(client: Client, sim: Sim, n: number, floorClient: Client) {
+/**
+ * `floor`: a client of floor-server.ts. Each iteration times the three in a rotating order, so a
+ * slow second of a shared machine falls on each alike.
+ */
+export async function perCall(client: Client, sim: Sim, n: number, floor: Client) {
   const put = async (p: string, text: string) => {
     const host = sim.containerPath(sim.containerId, p);
     await mkdir(dirname(host), { recursive: true });
     await writeFile(host, text);
   };
   await put('/home/user/bench.txt', Array.from({ length: 1000 }, (_, i) => `line ${i} ${'x'.repeat(60)}`).join('\n'));
-  for (const tag of ['', '2', '3']) await put(`/home/user/e${tag}.txt`, 'header\nvalue = v0\nfooter\n');
+  for (const tag of ['', '3', '4']) await put(`/home/user/e${tag}.txt`, 'header\nvalue = v0\nfooter\n');
   const out: Record<string, unknown> = {};
   const own = directProcess(sim);
   try {
-    for (const op of ops(client, sim)) {
-      await op.mcp(0); // warm: container, kit URLs, mark
-      await op.mcp(1);
-      await op.direct(0);
-      await op.direct(1);
+    for (const op of OPS) {
+      const mcp = (i: number) => call(client, op.tool, op.args(i));
+      // The floor answers as hoody-mcp does: a text as long, made of its first characters, and the
+      // same structured content.
+      const answer = await mcp(0);
+      await mcp(1);
+      const text = answer.content.find((c) => c.type === 'text')?.text ?? '';
+      const shape = { n: text.length, sample: text.slice(0, 200), ...(answer.structuredContent ? { structured: answer.structuredContent } : {}) };
+      const viaFloor = (i: number) => call(floor, op.name, { i, ...shape, args: op.args(i) });
+      await viaFloor(0);
+      await viaFloor(1);
       await own.time(op.name, 0);
       await own.time(op.name, 1);
-      const trips = await roundTrips(sim, () => op.mcp(0));
-      const answer = (await op.mcp(1)) as { content: { type: string; text?: string }[] };
-      const size = Buffer.byteLength(JSON.stringify(answer));
-      // The floor sends a text like this answer's: as long, and made of its first characters, so it
-      // pays the same JSON escaping (a file_read answer escapes a tab and a newline per line; a text
-      // of x's, the floor before, escapes nothing and serialises and parses faster).
-      const text = answer.content.find((c) => c.type === 'text')?.text ?? '';
-      const floorArgs = text ? { n: text.length, sample: text.slice(0, 200) } : { n: size };
-      const f: number[] = [];
-      for (let i = 0; i < n; i++) f.push(await timed(() => floorClient.callTool({ name: 'text', arguments: floorArgs })));
+      const trips = await roundTrips(sim, () => mcp(0));
+      const size = Buffer.byteLength(JSON.stringify(await mcp(1)));
       const m: number[] = [];
-      const d: number[] = [];
+      const f: number[] = [];
       const x: number[] = [];
       for (let i = 0; i < n; i++) {
-        m.push(await timed(() => op.mcp(i)));
-        x.push(await own.time(op.name, i));
-        d.push(await timed(() => op.direct(i)));
+        const steps = [async () => m.push(await timed(() => mcp(i))), async () => f.push(await timed(() => viaFloor(i))), async () => x.push(await own.time(op.name, i))];
+        for (let k = 0; k < 3; k++) await steps[(i + k) % 3]!();
       }
       out[op.name] = {
         calls: n,
@@ -174,13 +170,11 @@ export async function perCall(client: Client, sim: Sim, n: number, floorClient: 
         direct_ms: round(median(x)),
         overhead_ms: round(median(m) - median(x)),
         ratio: round(median(m) / median(x)),
-        // the same exchange from the simulator's own process (no cross-process wake-ups upstream)
-        direct_in_sim_process_ms: round(median(d)),
-        overhead_vs_in_sim_process_ms: round(median(m) - median(d)),
-        // what any SDK server pays to hand an answer of this size to the client (bare server, no upstream)
         answer_bytes: size,
-        transport_floor_ms: round(median(f)),
-        overhead_beyond_floor_ms: round(median(m) - median(x) - median(f)),
+        // what a bare SDK server adds to the same exchange and an answer as large (any SDK server pays it)
+        sdk_floor_ms: round(median(f) - median(x)),
+        // what hoody-mcp adds beyond that floor (its own layers)
+        overhead_beyond_sdk_floor_ms: round(median(m) - median(f)),
         upstream_requests: trips.length,
         requests: trips,
       };

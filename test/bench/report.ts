@@ -11,9 +11,8 @@ export function renderTable(r: R): string {
     rows.push(`| start-up, spawn → tools/list (median of ${r.runs}) | ${s['hoody-mcp']?.median_ms} ms | ${name}: ${v.median_ms ?? v.error} ms | ${v.ratio_to_hoody_mcp ?? '–'}× |`);
   }
   for (const [op, v] of Object.entries((r.per_call ?? {}) as R)) {
-    const floor = v.transport_floor_ms !== undefined ? ` (stdio floor for a ${v.answer_bytes}-byte answer: ${v.transport_floor_ms} ms)` : '';
-    const inSim = v.direct_in_sim_process_ms !== undefined ? `; from the simulator's process ${v.direct_in_sim_process_ms} ms` : '';
-    rows.push(`| ${op.replace(/_/g, ' ')}: ${v.upstream_requests} upstream request${v.upstream_requests === 1 ? '' : 's'} (median of ${v.calls ?? r.runs}) | ${v.mcp_ms} ms | same exchange direct: ${v.direct_ms} ms${inSim} | +${v.overhead_ms} ms${floor} |`);
+    const floor = v.sdk_floor_ms !== undefined ? ` (a bare SDK server, same exchange and a ${v.answer_bytes}-byte answer: +${v.sdk_floor_ms} ms)` : '';
+    rows.push(`| ${op.replace(/_/g, ' ')}: ${v.upstream_requests} upstream request${v.upstream_requests === 1 ? '' : 's'} (median of ${v.calls ?? r.runs}) | ${v.mcp_ms} ms | same exchange direct: ${v.direct_ms} ms | +${v.overhead_ms} ms${floor} |`);
   }
   const t = r.transfer as R | undefined;
   if (t) {

@@ -23,21 +23,21 @@ import { transfer } from './transfer.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bin/cli.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./floor-server.js', import.meta.url));
 const num = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
 const N = num('BENCH_N', 15);
 /** Calls per tool for the per-call medians (at least 41: one slow call in a busy second moves a median of 15). */
-const CALLS_N = Math.max(41, num('BENCH_CALLS_N', 101));
+const CALLS_N = Math.max(41, num('BENCH_CALLS_N', 201));
 /** BENCH_ONLY=startup,calls,transfer,http runs only those sections (for a quick look; the README table wants all). */
 const only = new Set((process.env.BENCH_ONLY ?? 'startup,calls,transfer,http').split(','));
 
-/** The floor: a bare SDK v2 stdio server with one tool, written to a temp file and started the same way. */
+/** The start-up floor: a bare SDK v2 stdio server with one tool, written to a temp file and started the same way. */
 const BARE = `import { McpServer } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import * as z from 'zod';
 serveStdio(() => {
   const s = new McpServer({ name: 'bare', version: '0' });
   s.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
-  s.registerTool('text', { inputSchema: z.object({ n: z.number(), sample: z.string().optional() }) }, async ({ n, sample }) => ({ content: [{ type: 'text', text: sample ? sample.repeat(Math.ceil(n / sample.length)).slice(0, n) : 'x'.repeat(n) }] }));
   return s;
 });
 `;
@@ -68,9 +68,10 @@ async function main() {
     results.tools_list = { tools: tools.length, bytes, tokens: Math.round(bytes / 4) };
     if (only.has('calls')) {
       results.load_avg_1m_before_calls = loadavg()[0];
-      // The floor for each answer: the bare SDK server sending a text of the same size (no upstream).
+      // The SDK floor: a bare SDK server making the same exchanges (floor-server.ts).
       const floorClient = new Client({ name: 'bench', version: '0' });
-      await floorClient.connect(new StdioClientTransport({ command: process.execPath, args: [bare], stderr: 'ignore' }));
+      const floorEnv = { PATH: process.env.PATH ?? '', FLOOR_TERMINAL_URL: sim.kitUrl(sim.containerId, 'terminal'), FLOOR_FILES_URL: sim.kitUrl(sim.containerId, 'files') };
+      await floorClient.connect(new StdioClientTransport({ command: process.execPath, args: [FLOOR], env: floorEnv, stderr: 'inherit' }));
       results.per_call = await perCall(client, sim, CALLS_N, floorClient);
       await floorClient.close();
     }

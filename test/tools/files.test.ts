@@ -27,7 +27,7 @@ describe('files toolset', () => {
     const r = await call(t.c.client, 'file_read', { path: '~/new/dir/a.txt' });
     expect(r.text).toBe('     1\tone\n     2\ttwo\n     3\tthree');
     const part = await call(t.c.client, 'file_read', { path: '/home/user/new/dir/a.txt', offset: 2, limit: 1 });
-    expect(part.text).toMatch(/^     2\ttwo\n… lines 2-2 shown/);
+    expect(part.text).toMatch(/^     2\ttwo\n\.\.\. lines 2-2 shown/);
   });
 
   it('file_write appends and takes base64', async () => {

@@ -103,7 +103,7 @@ describe('clip', () => {
     expect(r.text.length).toBeLessThanOrEqual(BUDGET_CHARS);
     expect(r.text.startsWith('000000 ')).toBe(true);
     expect(r.text.endsWith(text.slice(-30))).toBe(true);
-    const m = /\n… \[(\d+) of (\d+) characters \((\d+) lines\) cut; full output: hoody:\/\/x\] …\n/.exec(r.text)!;
+    const m = /\n\.\.\. \[(\d+) of (\d+) characters \((\d+) lines\) cut; full output: hoody:\/\/x\] \.\.\.\n/.exec(r.text)!;
     expect(m).not.toBeNull();
     expect(Number(m[1])).toBe(r.cut);
     expect(Number(m[2])).toBe(text.length);

@@ -41,7 +41,7 @@ describe('budget', () => {
     expect(c.text.startsWith('line 0\n')).toBe(true);
     expect(c.text.endsWith('line 19999')).toBe(true);
     expect(c.text).toMatch(/\[\d+ of \d+ characters \(\d+ lines\) cut; full: hoody:\/\/x\]/);
-    expect(c.cut).toBe(text.length - c.text.length + c.text.match(/\n… \[.*\] …\n/)![0].length);
+    expect(c.cut).toBe(text.length - c.text.length + c.text.match(/\n\.\.\. \[.*\] \.\.\.\n/)![0].length);
   });
   it('leaves short text alone', () => {
     expect(clip('abc').text).toBe('abc');
