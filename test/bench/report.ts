@@ -19,8 +19,10 @@ export function renderTable(r: R): string {
     for (const dir of ['upload', 'download']) {
       rows.push(`| file_transfer ${t.mib} MiB ${dir} | ${t[dir].mcp_mib_s} MiB/s | direct stream: ${t[dir].direct_mib_s} MiB/s | ${Math.round(t[dir].of_direct * 100)} % of direct |`);
     }
-    rows.push(`| file_transfer peak RSS (server) | ${t.server_peak_rss_mb} MB | | |`);
+    rows.push(`| file_transfer peak RSS (a server of its own) | ${t.server_peak_rss_mb} MB | | |`);
   }
+  const held = r.per_call_server_rss_mb as R | undefined;
+  if (held) rows.push(`| RSS of the server after the per-call section | ${held.rss_mb} MB (peak ${held.peak_mb} MB) | | |`);
   for (const l of ((r.http as R | undefined)?.levels ?? []) as R[]) {
     rows.push(`| HTTP, ${l.clients} client${l.clients === 1 ? '' : 's'} (file_read) | ${l.calls_per_s} calls/s | p50 ${l.p50_ms} ms, p99 ${l.p99_ms} ms | RSS ${l.rss_mb_before} → ${l.rss_mb_after} MB |`);
   }

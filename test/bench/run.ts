@@ -19,6 +19,7 @@ import { perCall } from './calls.js';
 import { httpServing } from './http.js';
 import { renderTable, updateReadme } from './report.js';
 import { peers, startupSideBySide, type Server } from './startup.js';
+import { rssOf } from './stats.js';
 import { transfer } from './transfer.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -60,9 +61,14 @@ async function main() {
     if (only.has('startup')) results.startup_to_tools_list_ms = await startupSideBySide(servers, N);
     console.error('start-up done');
 
-    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'ignore' });
-    const client = new Client({ name: 'bench', version: '0' });
-    await client.connect(transport);
+    /** The built server over stdio, as a client starts it. */
+    const connect = async () => {
+      const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'ignore' });
+      const client = new Client({ name: 'bench', version: '0' });
+      await client.connect(transport);
+      return { client, pid: transport.pid };
+    };
+    const { client, pid } = await connect();
     const { tools } = await client.listTools();
     const bytes = Buffer.byteLength(JSON.stringify(tools));
     results.tools_list = { tools: tools.length, bytes, tokens: Math.round(bytes / 4) };
@@ -80,12 +86,20 @@ async function main() {
       await floorClient.connect(new StdioClientTransport({ command: process.execPath, args: [FLOOR], env: floorEnv, stderr: 'inherit' }));
       results.per_call = await perCall(client, sim, CALLS_N, floorClient);
       await floorClient.close();
+      // What the server that made those calls holds: V8 keeps the heap it grew to (no leak: a
+      // forced GC leaves ~16 MB in use after 12,000 calls), so its RSS is no measure of a transfer.
+      if (pid) results.per_call_server_rss_mb = rssOf(pid);
     }
     rmSync(bare, { force: true });
     console.error('per call done');
     const mb = num('BENCH_TRANSFER_MB', 1024);
-    if (mb > 0 && only.has('transfer')) results.transfer = await transfer(client, transport.pid, sim, mb);
     await client.close();
+    if (mb > 0 && only.has('transfer')) {
+      // A server of its own: its peak RSS is what the transfer itself costs.
+      const fresh = await connect();
+      results.transfer = await transfer(fresh.client, fresh.pid, sim, mb);
+      await fresh.client.close();
+    }
     console.error('transfer done');
     const httpS = num('BENCH_HTTP_S', 5);
     if (httpS > 0 && only.has('http')) results.http = await httpServing(CLI, env, sim, httpS, num('BENCH_SOAK_S', 0));

@@ -1,6 +1,7 @@
 /**
  * file_transfer of a large file (default 1 GiB) each way through MCP, beside a direct undici
- * stream to the same files kit, and the server process's peak RSS (VmHWM) after both.
+ * stream to the same files kit, and the server process's peak RSS (VmHWM) after both (run.ts
+ * gives the transfer a server of its own, so the peak is the transfer's).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
