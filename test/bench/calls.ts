@@ -27,12 +27,17 @@ async function send(method: string, url: URL, source: string, body?: unknown, id
   return res.body.text();
 }
 
-/** exec `true` as exec_run does it: start without waiting, then read the result on the same schedule (20 ms, ×1.5). */
+/**
+ * exec `true` as exec_run does it: start without waiting, then read the result on the same
+ * schedule (20 ms, ×1.5). The first wait counts from the start's answer, as jobs.ts counts it:
+ * 20 ms less the time since (a timer of 19.9 ms fires a millisecond before one of 20).
+ */
 async function directExec(term: string): Promise<void> {
   const id = randomInt(1, 65536);
   await send('POST', new URL(`/api/v1/terminal/execute?terminal_id=${randomInt(40000, 60000)}&wait=false`, term), 'terminal', { command: 'true', id: String(id), wait: false, timeout: 0 }, false);
-  for (let wait = 20; ; wait = Math.min(1000, Math.round(wait * 1.5))) {
-    await new Promise((r) => setTimeout(r, wait));
+  const readAt = performance.now();
+  for (let wait = 20, first = true; ; wait = Math.min(1000, Math.round(wait * 1.5)), first = false) {
+    await new Promise((r) => setTimeout(r, first ? Math.max(0, wait - (performance.now() - readAt)) : wait));
     const r = JSON.parse(await send('GET', new URL(`/api/v1/terminal/result/${id}`, term), 'terminal')) as { status?: string };
     if (r.status !== 'running' && r.status !== 'queued') return;
   }
