@@ -75,6 +75,12 @@ export class Jobs {
   /** Jobs handed out as running, watched in the background until they finish (see `track`). */
   readonly #tracked = new Set<string>();
   /**
+   * When each state was read from the kit: a job is next read one poll interval after the kit's
+   * answer, so what this server does with an answer (and the caller's setting up of its wait)
+   * overlaps the interval instead of adding to it.
+   */
+  readonly #readAt = new WeakMap<JobState, number>();
+  /**
    * How much of each job's output a caller has already been shown (so a status shows only what
    * is new). With a shared store it is kept there too (`job-seen:`), so a status through another
    * replica continues where this one stopped: the larger of the two counts.
@@ -124,8 +130,11 @@ export class Jobs {
     throw new HoodyError({ kind: 'server', source: 'terminal', message: 'no free terminal session id', next: { code: 'retry_later' } });
   }
 
+  /** A job's state from the kit's answer, just read: when (performance.now()) is remembered for its follow-up read. */
   #state(job: string, r: CommandResult): JobState {
-    return { ...r, job, done: FINISHED.has(r.status) };
+    const state = { ...r, job, done: FINISHED.has(r.status) };
+    this.#readAt.set(state, performance.now());
+    return state;
   }
 
   #keyOf(containerId: string, job: string) {
@@ -187,7 +196,7 @@ export class Jobs {
       elsewhere = this.#seen.latest(this.#keyOf(containerId, from));
     }
     const first = typeof from === 'string' ? await this.get(containerId, from, wait.signal) : from;
-    const readAt = performance.now();
+    const readAt = this.#readAt.get(first) ?? performance.now();
     await elsewhere;
     const key = this.#keyOf(containerId, first.job);
     const seen = this.#seen.get(key) ?? 0;
@@ -248,8 +257,8 @@ export class Jobs {
     let seen = opts.seen ?? 0;
     let interval = 20; // quick commands answer in tens of ms; back off to 1 s for long ones
     let quiet: JobProgress | undefined; // the last state with nothing new: yielded if it is the one at the deadline
-    // The caller has just read the job (or started it, at `readAt`, performance.now()): the first
-    // read comes one interval after that read, not one interval after the caller got round to this.
+    // The caller has read the job (or started it) at `readAt`, performance.now(): the first read
+    // comes one interval after that answer, not one interval after the caller got round to this.
     let fresh = true;
     const states = poll({
       read: async (signal) => {

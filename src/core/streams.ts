@@ -124,22 +124,36 @@ export interface PollOptions<T> {
 
 /**
  * "Poll until done": every read's value, one at a time, until the caller breaks out (done), the
- * deadline passes (after one last read at it) or the signal aborts.
+ * deadline passes (after one last read at it) or the signal aborts. A failed read ends the poll.
+ * A plain loop rather than a resumable stream: between reads nothing is open, so there is no
+ * source to stop or resume (a resumable stream of one-read sources cost a controller and an
+ * abort per read).
  */
 export async function* poll<T>(opts: PollOptions<T>): AsyncGenerator<T> {
-  const events = resumable<T>({
-    open: async function* (_cursor, signal) {
-      yield { data: await opts.read(signal) };
-    },
-    reopen: (n, last) => (last ? opts.interval(n, last.data) : 0),
-    until: opts.until,
-    signal: opts.signal,
-    retries: 0,
-    source: opts.source,
-    background: opts.background,
-  });
-  for await (const e of events) yield e.data;
+  const source = opts.source ?? 'stream';
+  const signal = opts.signal ?? NEVER;
+  for (let n = 0; ; n++) {
+    if (signal.aborted) throw aborted(signal, source);
+    let value: T;
+    try {
+      value = await raced(opts.read(signal), opts.signal, source);
+    } catch (err) {
+      throw signal.aborted ? aborted(signal, source) : err;
+    }
+    yield value;
+    let delay = opts.interval(n, value);
+    if (opts.until !== undefined) {
+      if (Date.now() >= opts.until) return;
+      delay = Math.min(delay, opts.until - Date.now());
+    }
+    await sleep(Math.max(0, delay), opts.signal, opts.background).catch(() => {
+      throw aborted(signal, source);
+    });
+  }
 }
+
+/** The signal of a poll nobody can stop (background work ends by itself). */
+const NEVER = new AbortController().signal;
 
 /**
  * A push source as an async iterable: callbacks push, the consumer pulls. Used to turn

@@ -145,4 +145,37 @@ describe('poll', () => {
     expect(last - t0).toBeGreaterThanOrEqual(145);
     expect(Date.now() - t0).toBeLessThan(1_000);
   });
+
+  it('ends with the error of a failed read, and is not read again', async () => {
+    let n = 0;
+    const seen: number[] = [];
+    const run = (async () => {
+      for await (const v of poll({ read: async () => (++n === 2 ? Promise.reject(new Error('kit said no')) : n), interval: () => 5 })) seen.push(v);
+    })();
+    await expect(run).rejects.toThrow('kit said no');
+    await new Promise((r) => setTimeout(r, 30));
+    expect({ seen, n }).toEqual({ seen: [1], n: 2 });
+  });
+
+  it('stops promptly when the signal aborts, during a wait or a read', async () => {
+    for (const during of ['wait', 'read'] as const) {
+      const ac = new AbortController();
+      const t0 = Date.now();
+      let readSignal: AbortSignal | undefined;
+      const run = (async () => {
+        for await (const _ of poll({
+          read: (signal) => {
+            readSignal = signal;
+            return during === 'read' ? new Promise<number>(() => undefined) : Promise.resolve(1);
+          },
+          interval: () => 10_000,
+          signal: ac.signal,
+        }));
+      })();
+      setTimeout(() => ac.abort(), 30);
+      await expect(run).rejects.toMatchObject({ kind: 'aborted' });
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(readSignal?.aborted).toBe(true);
+    }
+  });
 });
