@@ -1,6 +1,7 @@
 /**
- * Streams as one abstraction. Whatever arrives over time — a polled state, a polled history with
- * a cursor, an SSE stream (sse.ts), a WebSocket (ws.ts) — is an async iterator of events that
+ * Streams as one abstraction. Whatever arrives over time — a polled state (`poll`, the simplest
+ * case: a loop of reads), a polled history with a cursor, an SSE stream (sse.ts), a WebSocket
+ * (ws.ts) — is an async iterator of events that
  *   - resumes after a drop from the last event's id (SSE `Last-Event-ID`, a `since` cursor),
  *   - retries a dropped or failed source a bounded number of times with backoff,
  *   - stops when the caller breaks out of the loop (the source is closed), and
